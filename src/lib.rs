@@ -1,0 +1,106 @@
+//! # tinyrnn
+//!
+//! Recurrent neural networks for microcontrollers: `#![no_std]`, no heap, and every tensor a
+//! const-generic nalgebra [`SMatrix`](nalgebra::SMatrix), so a dimension mismatch is a compile
+//! error rather than a runtime one.
+//!
+//! The crate provides a vanilla RNN cell ([`rnn`]) and an LSTM cell ([`lstm`]), each with forward
+//! and backward passes for one step and for a fixed-length sequence, generic over `f32` and
+//! `f64` ([`Real`]). Backward passes are checked against finite differences; the equations are
+//! those of the course notebook "Building a Recurrent Neural Network step by step", with its
+//! errors corrected (see the README).
+//!
+//! # Quick start
+//!
+//! ```
+//! use nalgebra::SMatrix;
+//! use tinyrnn::{LstmParams, Params};
+//!
+//! // 3 input features, 5 hidden units, 2 classes. Every shape is a type.
+//! let mut params = LstmParams::<f32, 3, 5, 2>::zeros();
+//! params.bf.fill(1.0);
+//! params.wcx.fill(0.5);
+//!
+//! // A batch of 10 sequences, 7 steps each: x[t] is (N_X, M) = (3, 10).
+//! let x = [SMatrix::<f32, 3, 10>::repeat(0.1); 7];
+//! let a0 = SMatrix::<f32, 5, 10>::zeros();
+//! let tape = params.forward(&x, &a0);
+//! assert!((tape.y_pred[6].column(0).sum() - 1.0).abs() < 1e-6); // softmax per column
+//!
+//! // Backpropagation through time from ∂J/∂a⟨t⟩, then one gradient-descent step.
+//! let da = [SMatrix::<f32, 5, 10>::repeat(0.01); 7];
+//! let grads = params.backward(&da, &tape);
+//! params.axpy(-0.1, &grads.dparams);
+//! ```
+//!
+//! # Where things are
+//!
+//! | module | contents |
+//! |---|---|
+//! | [`rnn`] | [`RnnParams`], its cache, [`RnnTape`], [`RnnGrads`]: `a⟨t⟩ = tanh(Wax·x⟨t⟩ + Waa·a⟨t−1⟩ + ba)` |
+//! | [`lstm`] | [`LstmParams`], its gates and cache, [`LstmTape`], [`LstmGrads`], and the seeds' `(N_A, N_A + N_X)` weight layout |
+//! | [`params`] | [`Params`], walking parameters, gradients and optimizer state as flat slices; numpy (row-major) loading |
+//! | [`activation`] | `σ`, `tanh`, per-column softmax, derivatives from outputs |
+//! | [`Real`] | the scalar trait (`f32`, `f64`) |
+//! | [`Error`] | typed errors for runtime input (slice lengths, non-finite values) |
+//!
+//! Every pass has a by-value form (convenient on a host) and a form that writes into storage
+//! the caller owns ([`RnnParams::forward_into`], [`LstmParams::backward_into`], …), so a
+//! whole-sequence tape can live in a `static` on a device.
+//!
+//! # Generics
+//!
+//! | parameter | meaning |
+//! |---|---|
+//! | `T` | scalar: `f32` or `f64` |
+//! | `N_X` | input features per step |
+//! | `N_A` | hidden units |
+//! | `N_Y` | outputs (softmax classes) |
+//! | `M` | batch columns; column `j` of every matrix is example `j` |
+//! | `T_X` | sequence length (never `T`, which is the scalar) |
+//!
+//! # Memory
+//!
+//! Every type is a plain struct of fixed-size arrays, so `size_of` is exact. With
+//! `s = size_of::<T>()`:
+//!
+//! | type | bytes |
+//! |---|---|
+//! | [`RnnParams`] (= its gradient) | `s·(N_A·N_X + N_A² + N_A + N_Y·N_A + N_Y)` |
+//! | [`RnnTape`] | `s·M·(N_A + T_X·(N_X + N_A + N_Y))` |
+//! | [`LstmParams`] (= its gradient) | `s·(4·N_A·(N_A + N_X + 1) + N_Y·(N_A + 1))` |
+//! | [`LstmTape`] | `s·M·(2·N_A + T_X·(N_X + 7·N_A + N_Y))` |
+//!
+//! Inference needs no tape: stepping [`LstmParams::cell_forward`] keeps only `a` and `c`.
+//!
+//! # Features and targets
+//!
+//! The crate has no Cargo features: it is always `no_std` and never allocates (a test with a
+//! counting global allocator proves it). It depends on `nalgebra` (without default features,
+//! with `libm`), `num-traits` and `libm` only, and builds for bare-metal targets such as
+//! `thumbv7em-none-eabihf` and `thumbv6m-none-eabi`. Transcendental functions come from `libm`,
+//! so a host and a device compute the same bits.
+//!
+//! The minimum supported Rust version is 1.89 (nalgebra 0.35's).
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod activation;
+mod error;
+mod kernel;
+pub mod lstm;
+pub mod params;
+mod real;
+pub mod rnn;
+
+pub use error::Error;
+pub use lstm::{LstmGrads, LstmParams, LstmTape};
+pub use params::Params;
+pub use real::Real;
+pub use rnn::{RnnGrads, RnnParams, RnnTape};
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,0 +1,1038 @@
+//! The LSTM cell: parameters, caches, gradients, forward and backward, one step and a whole
+//! sequence.
+//!
+//! ```text
+//! Γf = σ(Wf·[a⟨t−1⟩; x⟨t⟩] + bf)          forget gate
+//! Γi = σ(Wi·[a⟨t−1⟩; x⟨t⟩] + bi)          update gate
+//! c̃  = tanh(Wc·[a⟨t−1⟩; x⟨t⟩] + bc)       candidate
+//! Γo = σ(Wo·[a⟨t−1⟩; x⟨t⟩] + bo)          output gate
+//! c⟨t⟩ = Γf ⊙ c⟨t−1⟩ + Γi ⊙ c̃
+//! a⟨t⟩ = Γo ⊙ tanh(c⟨t⟩)
+//! ŷ⟨t⟩ = softmax(Wy·a⟨t⟩ + by)
+//! ```
+//!
+//! Backward, from `da_next = ∂J/∂a⟨t⟩` and `dc_next = ∂J/∂c⟨t⟩` (the seeds' *code*; their
+//! typeset equations (8) and (10) have typos, see the crate's README):
+//!
+//! ```text
+//! dc      = dc_next + da_next ⊙ Γo ⊙ (1 − tanh²(c⟨t⟩))
+//! dzo     = da_next ⊙ tanh(c⟨t⟩) ⊙ Γo ⊙ (1 − Γo)
+//! dzc     = dc ⊙ Γi ⊙ (1 − c̃²)
+//! dzi     = dc ⊙ c̃ ⊙ Γi ⊙ (1 − Γi)
+//! dzf     = dc ⊙ c⟨t−1⟩ ⊙ Γf ⊙ (1 − Γf)
+//! dc_prev = dc ⊙ Γf
+//! dWg    += dzg·[a⟨t−1⟩; x⟨t⟩]ᵀ,  dbg += dzg·1,  [da_prev; dxt] = Σg Wgᵀ·dzg
+//! ```
+//!
+//! Over a sequence, going backwards, step `t` receives `da_next = da[t] + da_prev(t+1)` and
+//! `dc_next = dc_prev(t+1)` (zero at the last step); `da0` and `dc0` are the last `da_prev`
+//! and `dc_prev`. The seeds' `lstm_backward` forgets to carry `da_prev` and `dc_prev` from one
+//! step to the next; this module does not.
+//!
+//! # Weight layout: why each gate is two blocks
+//!
+//! The seeds (and numpy checkpoints) store each gate's weight as one `(N_A, N_A + N_X)`
+//! matrix `Wf = [Wfa | Wfx]` acting on the concatenation `[a⟨t−1⟩; x⟨t⟩]`, `a` columns
+//! first. Stable Rust cannot write `N_A + N_X` in a type, so [`LstmParams`] keeps the two
+//! blocks as separate fields: `wfa: (N_A, N_A)` multiplies `a⟨t−1⟩` and `wfx: (N_A, N_X)`
+//! multiplies `x⟨t⟩` (the same naming as the RNN's `waa` and `wax`). Nothing is
+//! concatenated at run time: `Wf·[a; x] = Wfa·a + Wfx·x`.
+//!
+//! The seeds' layout is available at the edges: [`LstmParams::wf`] returns `Wf` as one
+//! `SMatrix<T, N_A, N_C>` and [`LstmParams::set_wf`] stores one, for any `N_C` the caller
+//! names, and a `const { assert!(N_C == N_A + N_X) }` turns a wrong column count into a
+//! compile error (at `cargo build`; `cargo check` does not evaluate it). The alternative, an
+//! extra `N_C` const parameter on every LSTM type, would put a redundant number into every
+//! signature a user writes. Gradients have the same type as parameters, so
+//! `grads.dparams.wf::<8>()` is the seeds' `dWf`.
+//!
+//! # Generics
+//! | parameter | meaning |
+//! |---|---|
+//! | `T` | scalar, `f32` or `f64` ([`Real`]) |
+//! | `N_X` | input features per step |
+//! | `N_A` | hidden units (and cell-state size) |
+//! | `N_Y` | outputs (softmax classes) |
+//! | `M` | batch columns: column `j` of every matrix is example `j` |
+//! | `T_X` | sequence length |
+//!
+//! # Memory (bytes, `s = size_of::<T>()`)
+//! | type | size |
+//! |---|---|
+//! | [`LstmParams`] (and its gradient) | `s·(4·N_A·(N_A + N_X + 1) + N_Y·(N_A + 1))` |
+//! | [`LstmGates`] (one step's activations) | `s·5·N_A·M` |
+//! | [`LstmCache`] (one step) | `s·M·(N_X + 7·N_A)` |
+//! | [`LstmTape`] (a whole sequence) | `s·M·(2·N_A + T_X·(N_X + 7·N_A + N_Y))` |
+//! | [`LstmGrads`] | `s·M·(T_X·N_X + 2·N_A)` + the parameter gradient |
+
+use crate::activation::{
+    sigmoid_grad_from_output, sigmoid_in_place, softmax_columns_in_place, tanh_grad_from_output,
+    tanh_in_place,
+};
+use crate::params::{check_len, matrix_from_row_major};
+use crate::{kernel, Error, Params, Real};
+use nalgebra::{SMatrix, SVector};
+
+/// Parameters of an LSTM cell with a softmax output layer.
+///
+/// Each gate `g ∈ {f, i, c, o}` has `Wg = [Wga | Wgx]` split into the block `wga` acting on
+/// `a⟨t−1⟩` and the block `wgx` acting on `x⟨t⟩` (see the [module docs](self) for why), and a
+/// bias `bg`. Read or write the seeds' concatenated `(N_A, N_A + N_X)` layout with
+/// [`LstmParams::wf`]/[`LstmParams::set_wf`] and their siblings.
+///
+/// The same type holds the gradients ([`LstmGrads::dparams`]), so an optimizer walks
+/// parameters and gradients together ([`Params`]).
+///
+/// # Generics
+/// `T`: scalar; `N_X`: input features; `N_A`: hidden units; `N_Y`: outputs.
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{LstmParams, Params};
+///
+/// let mut p = LstmParams::<f64, 3, 5, 2>::zeros();
+/// // The seeds' layout: one (N_A, N_A + N_X) = (5, 8) matrix, a_prev columns first.
+/// let wf = SMatrix::<f64, 5, 8>::from_fn(|r, c| (r * 8 + c) as f64);
+/// p.set_wf(&wf);
+/// assert_eq!(p.wfa[(1, 4)], wf[(1, 4)]); // a_prev block
+/// assert_eq!(p.wfx[(1, 0)], wf[(1, 5)]); // x block
+/// assert_eq!(p.wf::<8>(), wf);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmParams<T, const N_X: usize, const N_A: usize, const N_Y: usize> {
+    /// `Wfa`, `(N_A, N_A)`: forget gate, the columns of `Wf` acting on `a⟨t−1⟩`.
+    pub wfa: SMatrix<T, N_A, N_A>,
+    /// `Wfx`, `(N_A, N_X)`: forget gate, the columns of `Wf` acting on `x⟨t⟩`.
+    pub wfx: SMatrix<T, N_A, N_X>,
+    /// `bf`, `(N_A, 1)`: forget gate bias.
+    pub bf: SVector<T, N_A>,
+    /// `Wia`, `(N_A, N_A)`: update gate, acting on `a⟨t−1⟩`.
+    pub wia: SMatrix<T, N_A, N_A>,
+    /// `Wix`, `(N_A, N_X)`: update gate, acting on `x⟨t⟩`.
+    pub wix: SMatrix<T, N_A, N_X>,
+    /// `bi`, `(N_A, 1)`: update gate bias.
+    pub bi: SVector<T, N_A>,
+    /// `Wca`, `(N_A, N_A)`: candidate, acting on `a⟨t−1⟩`.
+    pub wca: SMatrix<T, N_A, N_A>,
+    /// `Wcx`, `(N_A, N_X)`: candidate, acting on `x⟨t⟩`.
+    pub wcx: SMatrix<T, N_A, N_X>,
+    /// `bc`, `(N_A, 1)`: candidate bias.
+    pub bc: SVector<T, N_A>,
+    /// `Woa`, `(N_A, N_A)`: output gate, acting on `a⟨t−1⟩`.
+    pub woa: SMatrix<T, N_A, N_A>,
+    /// `Wox`, `(N_A, N_X)`: output gate, acting on `x⟨t⟩`.
+    pub wox: SMatrix<T, N_A, N_X>,
+    /// `bo`, `(N_A, 1)`: output gate bias.
+    pub bo: SVector<T, N_A>,
+    /// `Wy`, `(N_Y, N_A)`: hidden to output.
+    pub wy: SMatrix<T, N_Y, N_A>,
+    /// `by`, `(N_Y, 1)`: output bias.
+    pub by: SVector<T, N_Y>,
+}
+
+/// The LSTM parameters in the seeds' layout as flat row-major slices (numpy's `W.ravel()` of
+/// the `(N_A, N_A + N_X)` gate weights), for [`LstmParams::from_row_major`].
+///
+/// # Example
+/// ```
+/// use tinyrnn::lstm::LstmSlices;
+/// let w = [0.0_f32; 5 * 8];
+/// let b = [0.0_f32; 5];
+/// let s = LstmSlices { wf: &w, bf: &b, wi: &w, bi: &b, wc: &w, bc: &b, wo: &w, bo: &b,
+///                      wy: &[0.0; 10], by: &[0.0; 2] };
+/// assert_eq!(s.wf.len(), 40);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct LstmSlices<'a, T> {
+    /// `Wf`, `N_A·(N_A + N_X)` values, row-major, `a` columns first.
+    pub wf: &'a [T],
+    /// `bf`, `N_A` values.
+    pub bf: &'a [T],
+    /// `Wi`, `N_A·(N_A + N_X)` values, row-major.
+    pub wi: &'a [T],
+    /// `bi`, `N_A` values.
+    pub bi: &'a [T],
+    /// `Wc`, `N_A·(N_A + N_X)` values, row-major.
+    pub wc: &'a [T],
+    /// `bc`, `N_A` values.
+    pub bc: &'a [T],
+    /// `Wo`, `N_A·(N_A + N_X)` values, row-major.
+    pub wo: &'a [T],
+    /// `bo`, `N_A` values.
+    pub bo: &'a [T],
+    /// `Wy`, `N_Y·N_A` values, row-major.
+    pub wy: &'a [T],
+    /// `by`, `N_Y` values.
+    pub by: &'a [T],
+}
+
+/// One step's gate activations, as the forward pass stores them for the backward pass.
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{LstmParams, Params};
+///
+/// let p = LstmParams::<f32, 3, 5, 2>::zeros();
+/// let step = p.cell_forward(&SMatrix::<f32, 3, 1>::zeros(), &SMatrix::zeros(), &SMatrix::zeros());
+/// assert_eq!(step.cache.gates.f[0], 0.5); // σ(0)
+/// assert_eq!(step.cache.gates.cc[0], 0.0); // tanh(0)
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmGates<T, const N_A: usize, const M: usize> {
+    /// Forget gate `Γf`.
+    pub f: SMatrix<T, N_A, M>,
+    /// Update gate `Γi`.
+    pub i: SMatrix<T, N_A, M>,
+    /// Candidate `c̃`.
+    pub cc: SMatrix<T, N_A, M>,
+    /// Output gate `Γo`.
+    pub o: SMatrix<T, N_A, M>,
+    /// `tanh(c⟨t⟩)`, kept so the backward pass makes no `tanh` calls.
+    pub tanh_c: SMatrix<T, N_A, M>,
+}
+
+/// What one step's backward pass needs from its forward pass: the seeds'
+/// `cache = (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt)`, without `a_next` and
+/// `c_next` (the backward uses `tanh(c_next)`, stored in the gates).
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{LstmParams, Params};
+///
+/// let p = LstmParams::<f64, 3, 5, 2>::zeros();
+/// let c_prev = SMatrix::<f64, 5, 1>::repeat(2.0);
+/// let step = p.cell_forward(&SMatrix::zeros(), &SMatrix::zeros(), &c_prev);
+/// assert_eq!(step.cache.c_prev, c_prev);
+/// assert_eq!(step.c_next, c_prev * 0.5); // Γf = σ(0), Γi ⊙ c̃ = 0
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmCache<T, const N_X: usize, const N_A: usize, const M: usize> {
+    /// The step's input `x⟨t⟩`.
+    pub xt: SMatrix<T, N_X, M>,
+    /// The previous hidden state `a⟨t−1⟩`.
+    pub a_prev: SMatrix<T, N_A, M>,
+    /// The previous cell state `c⟨t−1⟩`.
+    pub c_prev: SMatrix<T, N_A, M>,
+    /// The gate activations and `tanh(c⟨t⟩)`.
+    pub gates: LstmGates<T, N_A, M>,
+}
+
+/// The result of [`LstmParams::cell_forward`].
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{LstmParams, Params, lstm::LstmCellForward};
+///
+/// let p = LstmParams::<f32, 3, 5, 2>::zeros();
+/// let out: LstmCellForward<f32, 3, 5, 2, 4> =
+///     p.cell_forward(&SMatrix::zeros(), &SMatrix::zeros(), &SMatrix::zeros());
+/// assert_eq!(out.y_pred[(0, 3)], 0.5);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmCellForward<T, const N_X: usize, const N_A: usize, const N_Y: usize, const M: usize>
+{
+    /// `a⟨t⟩ = Γo ⊙ tanh(c⟨t⟩)`.
+    pub a_next: SMatrix<T, N_A, M>,
+    /// `c⟨t⟩ = Γf ⊙ c⟨t−1⟩ + Γi ⊙ c̃`.
+    pub c_next: SMatrix<T, N_A, M>,
+    /// `ŷ⟨t⟩ = softmax(Wy·a⟨t⟩ + by)`.
+    pub y_pred: SMatrix<T, N_Y, M>,
+    /// What [`LstmParams::cell_backward`] needs.
+    pub cache: LstmCache<T, N_X, N_A, M>,
+}
+
+/// The result of [`LstmParams::cell_backward`]:
+/// `{dxt, da_prev, dc_prev, dWf, dWi, dWc, dWo, dbf, dbi, dbc, dbo}`.
+///
+/// The parameter gradients are an [`LstmParams`]: `dparams.bf` is `dbf`,
+/// `dparams.wf::<{N_A + N_X}>()` is the seeds' `dWf`. `dparams.wy` and `dparams.by` are zero
+/// (the output layer is not part of the cell's backward pass).
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{LstmParams, Params};
+///
+/// let p = LstmParams::<f64, 3, 5, 2>::zeros();
+/// let c_prev = SMatrix::<f64, 5, 1>::repeat(1.0);
+/// let step = p.cell_forward(&SMatrix::zeros(), &SMatrix::zeros(), &c_prev);
+/// let g = p.cell_backward(&SMatrix::zeros(), &SMatrix::repeat(1.0), &step.cache);
+/// assert_eq!(g.dc_prev, SMatrix::<f64, 5, 1>::repeat(0.5)); // dc ⊙ Γf
+/// let dwf: SMatrix<f64, 5, 8> = g.dparams.wf();
+/// assert_eq!(dwf, SMatrix::<f64, 5, 8>::zeros()); // a_prev = 0 and x = 0
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmCellGrads<T, const N_X: usize, const N_A: usize, const N_Y: usize, const M: usize> {
+    /// `∂J/∂x⟨t⟩`.
+    pub dxt: SMatrix<T, N_X, M>,
+    /// `∂J/∂a⟨t−1⟩`.
+    pub da_prev: SMatrix<T, N_A, M>,
+    /// `∂J/∂c⟨t−1⟩ = dc ⊙ Γf`.
+    pub dc_prev: SMatrix<T, N_A, M>,
+    /// The gate weight and bias gradients (`dparams.wy`, `dparams.by` are zero).
+    pub dparams: LstmParams<T, N_X, N_A, N_Y>,
+}
+
+/// Everything a sequence forward pass computes, which is also everything its backward pass
+/// needs: the seeds' `(a, y, c, caches)` without the duplicates.
+///
+/// Step `t`'s cache is `(x[t], a_prev = a[t−1] or a0, c_prev = c[t−1] or c0, gates[t])`.
+/// The tape can live in a `static` or any other storage the caller owns
+/// ([`LstmParams::forward_into`]).
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{LstmParams, LstmTape, Params};
+///
+/// let p = LstmParams::<f32, 3, 5, 2>::zeros();
+/// let mut tape = LstmTape::<f32, 3, 5, 2, 10, 7>::zeros();
+/// p.forward_into(&[SMatrix::zeros(); 7], &SMatrix::zeros(), &SMatrix::zeros(), &mut tape);
+/// assert_eq!(tape.gates[6].o[0], 0.5);
+/// assert_eq!(core::mem::size_of_val(&tape), 4 * 10 * (2 * 5 + 7 * (3 + 7 * 5 + 2)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmTape<
+    T,
+    const N_X: usize,
+    const N_A: usize,
+    const N_Y: usize,
+    const M: usize,
+    const T_X: usize,
+> {
+    /// The inputs `x⟨t⟩`, copied from the forward call.
+    pub x: [SMatrix<T, N_X, M>; T_X],
+    /// The initial hidden state `a⟨0⟩`.
+    pub a0: SMatrix<T, N_A, M>,
+    /// The initial cell state `c⟨0⟩` (zero in the seeds' `lstm_forward`).
+    pub c0: SMatrix<T, N_A, M>,
+    /// The hidden states; index `t` holds the state after input `x[t]`.
+    pub a: [SMatrix<T, N_A, M>; T_X],
+    /// The cell states; index `t` holds the state after input `x[t]`.
+    pub c: [SMatrix<T, N_A, M>; T_X],
+    /// The gate activations of every step.
+    pub gates: [LstmGates<T, N_A, M>; T_X],
+    /// The predictions `ŷ⟨t⟩ = softmax(Wy·a⟨t⟩ + by)`.
+    pub y_pred: [SMatrix<T, N_Y, M>; T_X],
+}
+
+/// The result of a sequence backward pass:
+/// `{dx, da0, dc0, dWf, dWi, dWc, dWo, dbf, dbi, dbc, dbo}`.
+///
+/// # Example
+/// ```
+/// use tinyrnn::{LstmGrads, Params};
+///
+/// let g = LstmGrads::<f64, 3, 5, 2, 10, 4>::zeros();
+/// assert_eq!(g.dx.len(), 4);
+/// assert_eq!(g.dc0.sum(), 0.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmGrads<
+    T,
+    const N_X: usize,
+    const N_A: usize,
+    const N_Y: usize,
+    const M: usize,
+    const T_X: usize,
+> {
+    /// `∂J/∂x⟨t⟩` for every step.
+    pub dx: [SMatrix<T, N_X, M>; T_X],
+    /// `∂J/∂a⟨0⟩`.
+    pub da0: SMatrix<T, N_A, M>,
+    /// `∂J/∂c⟨0⟩`.
+    pub dc0: SMatrix<T, N_A, M>,
+    /// `∂J/∂θ` for every parameter, summed over the steps and the batch.
+    pub dparams: LstmParams<T, N_X, N_A, N_Y>,
+}
+
+impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Params<T>
+    for LstmParams<T, N_X, N_A, N_Y>
+{
+    const NAMES: &'static [&'static str] = &[
+        "wfa", "wfx", "bf", "wia", "wix", "bi", "wca", "wcx", "bc", "woa", "wox", "bo", "wy", "by",
+    ];
+    const LEN: usize = 4 * N_A * (N_A + N_X + 1) + N_Y * (N_A + 1);
+
+    fn zeros() -> Self {
+        Self {
+            wfa: SMatrix::zeros(),
+            wfx: SMatrix::zeros(),
+            bf: SVector::zeros(),
+            wia: SMatrix::zeros(),
+            wix: SMatrix::zeros(),
+            bi: SVector::zeros(),
+            wca: SMatrix::zeros(),
+            wcx: SMatrix::zeros(),
+            bc: SVector::zeros(),
+            woa: SMatrix::zeros(),
+            wox: SMatrix::zeros(),
+            bo: SVector::zeros(),
+            wy: SMatrix::zeros(),
+            by: SVector::zeros(),
+        }
+    }
+
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        [
+            self.wfa.as_slice(),
+            self.wfx.as_slice(),
+            self.bf.as_slice(),
+            self.wia.as_slice(),
+            self.wix.as_slice(),
+            self.bi.as_slice(),
+            self.wca.as_slice(),
+            self.wcx.as_slice(),
+            self.bc.as_slice(),
+            self.woa.as_slice(),
+            self.wox.as_slice(),
+            self.bo.as_slice(),
+            self.wy.as_slice(),
+            self.by.as_slice(),
+        ]
+        .into_iter()
+    }
+
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        [
+            self.wfa.as_mut_slice(),
+            self.wfx.as_mut_slice(),
+            self.bf.as_mut_slice(),
+            self.wia.as_mut_slice(),
+            self.wix.as_mut_slice(),
+            self.bi.as_mut_slice(),
+            self.wca.as_mut_slice(),
+            self.wcx.as_mut_slice(),
+            self.bc.as_mut_slice(),
+            self.woa.as_mut_slice(),
+            self.wox.as_mut_slice(),
+            self.bo.as_mut_slice(),
+            self.wy.as_mut_slice(),
+            self.by.as_mut_slice(),
+        ]
+        .into_iter()
+    }
+}
+
+/// Joins the blocks `[wa | wx]` into one `(N_A, N_C)` matrix; `N_C == N_A + N_X` is checked
+/// at compile time.
+fn concat<T: Real, const N_X: usize, const N_A: usize, const N_C: usize>(
+    wa: &SMatrix<T, N_A, N_A>,
+    wx: &SMatrix<T, N_A, N_X>,
+) -> SMatrix<T, N_A, N_C> {
+    const {
+        assert!(
+            N_C == N_A + N_X,
+            "a gate weight in the seeds' layout has N_A + N_X columns"
+        )
+    };
+    SMatrix::from_fn(|r, c| {
+        if c < N_A {
+            wa[(r, c)]
+        } else {
+            wx[(r, c - N_A)]
+        }
+    })
+}
+
+/// Splits one `(N_A, N_C)` matrix into its `a` and `x` blocks; `N_C == N_A + N_X` is checked
+/// at compile time.
+fn split<T: Real, const N_X: usize, const N_A: usize, const N_C: usize>(
+    w: &SMatrix<T, N_A, N_C>,
+    wa: &mut SMatrix<T, N_A, N_A>,
+    wx: &mut SMatrix<T, N_A, N_X>,
+) {
+    const {
+        assert!(
+            N_C == N_A + N_X,
+            "a gate weight in the seeds' layout has N_A + N_X columns"
+        )
+    };
+    wa.copy_from(&w.fixed_columns::<N_A>(0));
+    wx.copy_from(&w.fixed_columns::<N_X>(N_A));
+}
+
+/// The seeds'-layout accessors for one gate: `$get` returns `[$wa | $wx]`, `$set` stores one.
+macro_rules! seeds_layout_accessors {
+    ($($get:ident, $set:ident, $wa:ident, $wx:ident, $name:literal;)*) => {$(
+        #[doc = concat!("The ", $name, " weight in the seeds' layout: one `(N_A, N_C)` matrix `[",
+            stringify!($wa), " | ", stringify!($wx), "]`, `a⟨t−1⟩` columns first.")]
+        ///
+        /// `N_C` must equal `N_A + N_X`; any other value is a compile error (at `cargo build`).
+        ///
+        /// # Example
+        /// ```
+        /// use nalgebra::SMatrix;
+        /// use tinyrnn::{LstmParams, Params};
+        ///
+        /// let mut p = LstmParams::<f32, 2, 3, 1>::zeros();
+        #[doc = concat!("p.", stringify!($wa), "[(0, 2)] = 1.0;")]
+        #[doc = concat!("p.", stringify!($wx), "[(0, 1)] = 2.0;")]
+        #[doc = concat!("let w: SMatrix<f32, 3, 5> = p.", stringify!($get), "();")]
+        /// assert_eq!((w[(0, 2)], w[(0, 4)]), (1.0, 2.0));
+        /// ```
+        pub fn $get<const N_C: usize>(&self) -> SMatrix<T, N_A, N_C> {
+            concat::<T, N_X, N_A, N_C>(&self.$wa, &self.$wx)
+        }
+
+        #[doc = concat!("Stores the ", $name, " weight from the seeds' layout: one `(N_A, N_C)` ",
+            "matrix, `a⟨t−1⟩` columns first, split into `", stringify!($wa), "` and `",
+            stringify!($wx), "`.")]
+        ///
+        /// `N_C` must equal `N_A + N_X`; any other value is a compile error (at `cargo build`).
+        ///
+        /// # Example
+        /// ```
+        /// use nalgebra::SMatrix;
+        /// use tinyrnn::{LstmParams, Params};
+        ///
+        /// let mut p = LstmParams::<f64, 2, 3, 1>::zeros();
+        /// let w = SMatrix::<f64, 3, 5>::from_fn(|r, c| (10 * r + c) as f64);
+        #[doc = concat!("p.", stringify!($set), "(&w);")]
+        #[doc = concat!("assert_eq!(p.", stringify!($wa), "[(2, 1)], 21.0);")]
+        #[doc = concat!("assert_eq!(p.", stringify!($wx), "[(2, 1)], 24.0);")]
+        /// ```
+        pub fn $set<const N_C: usize>(&mut self, w: &SMatrix<T, N_A, N_C>) {
+            split::<T, N_X, N_A, N_C>(w, &mut self.$wa, &mut self.$wx);
+        }
+    )*};
+}
+
+impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T, N_X, N_A, N_Y> {
+    seeds_layout_accessors! {
+        wf, set_wf, wfa, wfx, "forget gate";
+        wi, set_wi, wia, wix, "update gate";
+        wc, set_wc, wca, wcx, "candidate";
+        wo, set_wo, woa, wox, "output gate";
+    }
+
+    /// Builds the parameters from the seeds' layout as flat row-major slices (numpy's
+    /// `W.ravel()`, each gate weight `(N_A, N_A + N_X)` with the `a⟨t−1⟩` columns first).
+    /// Rejects a slice of the wrong length or holding a NaN or infinity.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Error, LstmParams, lstm::LstmSlices};
+    ///
+    /// // N_X = 1, N_A = 2, N_Y = 1: each gate weight is (2, 3).
+    /// let wf = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    /// let (w, b) = ([0.0; 6], [0.0; 2]);
+    /// let s = LstmSlices { wf: &wf, bf: &b, wi: &w, bi: &b, wc: &w, bc: &b, wo: &w, bo: &b,
+    ///                      wy: &[0.0; 2], by: &[0.0] };
+    /// let p = LstmParams::<f64, 1, 2, 1>::from_row_major(&s)?;
+    /// assert_eq!(p.wfa[(1, 1)], 5.0);
+    /// assert_eq!(p.wfx[(1, 0)], 6.0);
+    ///
+    /// let nan = [f64::NAN; 2];
+    /// assert_eq!(
+    ///     LstmParams::<f64, 1, 2, 1>::from_row_major(&LstmSlices { bo: &nan, ..s }),
+    ///     Err(Error::NonFinite { what: "bo", index: 0 })
+    /// );
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn from_row_major(s: &LstmSlices<'_, T>) -> Result<Self, Error> {
+        let mut p = Self::zeros();
+        for (what, w, wa, wx) in [
+            ("wf", s.wf, &mut p.wfa, &mut p.wfx),
+            ("wi", s.wi, &mut p.wia, &mut p.wix),
+            ("wc", s.wc, &mut p.wca, &mut p.wcx),
+            ("wo", s.wo, &mut p.woa, &mut p.wox),
+        ] {
+            check_len(what, N_A * (N_A + N_X), w.len())?;
+            crate::params::check_finite_slice(what, w)?;
+            let row = N_A + N_X;
+            *wa = SMatrix::from_fn(|r, c| w[r * row + c]);
+            *wx = SMatrix::from_fn(|r, c| w[r * row + N_A + c]);
+        }
+        p.bf = matrix_from_row_major("bf", s.bf)?;
+        p.bi = matrix_from_row_major("bi", s.bi)?;
+        p.bc = matrix_from_row_major("bc", s.bc)?;
+        p.bo = matrix_from_row_major("bo", s.bo)?;
+        p.wy = matrix_from_row_major("wy", s.wy)?;
+        p.by = matrix_from_row_major("by", s.by)?;
+        Ok(p)
+    }
+
+    /// One forward step (the seeds' `lstm_cell_forward`); see the [module docs](self) for
+    /// the equations.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{LstmParams, Params};
+    ///
+    /// let mut p = LstmParams::<f64, 1, 1, 1>::zeros();
+    /// p.wcx[0] = 1.0; // c̃ = tanh(x)
+    /// let x = SMatrix::<f64, 1, 1>::new(0.5);
+    /// let out = p.cell_forward(&x, &SMatrix::zeros(), &SMatrix::zeros());
+    /// let c = 0.5 * 0.5_f64.tanh(); // Γi = σ(0) = 0.5
+    /// assert!((out.c_next[0] - c).abs() < 1e-16);
+    /// assert!((out.a_next[0] - 0.5 * c.tanh()).abs() < 1e-16);
+    /// assert_eq!(out.y_pred[0], 1.0); // one class
+    /// ```
+    pub fn cell_forward<const M: usize>(
+        &self,
+        xt: &SMatrix<T, N_X, M>,
+        a_prev: &SMatrix<T, N_A, M>,
+        c_prev: &SMatrix<T, N_A, M>,
+    ) -> LstmCellForward<T, N_X, N_A, N_Y, M> {
+        let mut out = LstmCellForward {
+            a_next: SMatrix::zeros(),
+            c_next: SMatrix::zeros(),
+            y_pred: SMatrix::zeros(),
+            cache: LstmCache {
+                xt: *xt,
+                a_prev: *a_prev,
+                c_prev: *c_prev,
+                gates: LstmGates::zeros(),
+            },
+        };
+        self.step_forward(
+            xt,
+            a_prev,
+            c_prev,
+            StepOut {
+                gates: &mut out.cache.gates,
+                a_next: &mut out.a_next,
+                c_next: &mut out.c_next,
+                y: &mut out.y_pred,
+            },
+        );
+        out
+    }
+
+    /// One backward step (the seeds' `lstm_cell_backward`) from `da_next = ∂J/∂a⟨t⟩` and
+    /// `dc_next = ∂J/∂c⟨t⟩`; see the [module docs](self) for the equations.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{LstmParams, Params};
+    ///
+    /// let mut p = LstmParams::<f64, 1, 1, 1>::zeros();
+    /// p.bo[0] = 1.0;
+    /// let c_prev = SMatrix::<f64, 1, 1>::new(2.0);
+    /// let step = p.cell_forward(&SMatrix::zeros(), &SMatrix::zeros(), &c_prev);
+    /// let g = p.cell_backward(&SMatrix::<f64, 1, 1>::new(1.0), &SMatrix::zeros(), &step.cache);
+    /// // dc = Γo (1 − tanh²c), dc_prev = dc Γf
+    /// let (o, tc) = (step.cache.gates.o[0], step.cache.gates.tanh_c[0]);
+    /// assert!((g.dc_prev[0] - o * (1.0 - tc * tc) * 0.5).abs() < 1e-16);
+    /// // dbo = tanh(c) Γo (1 − Γo)
+    /// assert!((g.dparams.bo[0] - tc * o * (1.0 - o)).abs() < 1e-16);
+    /// ```
+    pub fn cell_backward<const M: usize>(
+        &self,
+        da_next: &SMatrix<T, N_A, M>,
+        dc_next: &SMatrix<T, N_A, M>,
+        cache: &LstmCache<T, N_X, N_A, M>,
+    ) -> LstmCellGrads<T, N_X, N_A, N_Y, M> {
+        let mut g = LstmCellGrads {
+            dxt: SMatrix::zeros(),
+            da_prev: SMatrix::zeros(),
+            dc_prev: SMatrix::zeros(),
+            dparams: Self::zeros(),
+        };
+        self.step_backward(
+            da_next,
+            dc_next,
+            StepRef {
+                xt: &cache.xt,
+                a_prev: &cache.a_prev,
+                c_prev: &cache.c_prev,
+                gates: &cache.gates,
+            },
+            &mut g.dparams,
+            StepGrads {
+                dxt: &mut g.dxt,
+                da_prev: &mut g.da_prev,
+                dc_prev: &mut g.dc_prev,
+            },
+        );
+        g
+    }
+
+    /// The forward pass over a whole sequence with `c⟨0⟩ = 0` (the seeds' `lstm_forward`),
+    /// returned by value. See [`LstmParams::forward_with_c0`] for a given `c⟨0⟩` and
+    /// [`LstmParams::forward_into`] for storage you own.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{LstmParams, Params};
+    ///
+    /// let mut p = LstmParams::<f64, 3, 5, 2>::zeros();
+    /// p.bc.fill(0.3);
+    /// let x = [SMatrix::<f64, 3, 10>::zeros(); 7];
+    /// let tape = p.forward(&x, &SMatrix::zeros());
+    /// // Step by step, the same as calling the cell seven times from c = 0.
+    /// let (mut a, mut c) = (SMatrix::zeros(), SMatrix::zeros());
+    /// for t in 0..7 {
+    ///     let step = p.cell_forward(&x[t], &a, &c);
+    ///     (a, c) = (step.a_next, step.c_next);
+    ///     assert_eq!((tape.a[t], tape.c[t]), (a, c));
+    /// }
+    /// ```
+    pub fn forward<const M: usize, const T_X: usize>(
+        &self,
+        x: &[SMatrix<T, N_X, M>; T_X],
+        a0: &SMatrix<T, N_A, M>,
+    ) -> LstmTape<T, N_X, N_A, N_Y, M, T_X> {
+        self.forward_with_c0(x, a0, &SMatrix::zeros())
+    }
+
+    /// The forward pass over a whole sequence from a given cell state `c⟨0⟩`, returned by
+    /// value.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{LstmParams, Params};
+    ///
+    /// let p = LstmParams::<f32, 3, 5, 2>::zeros();
+    /// let c0 = SMatrix::<f32, 5, 1>::repeat(1.0);
+    /// let tape = p.forward_with_c0(&[SMatrix::zeros(); 2], &SMatrix::zeros(), &c0);
+    /// assert_eq!(tape.c[1], c0 * 0.25); // Γf = 0.5 twice, nothing added
+    /// ```
+    pub fn forward_with_c0<const M: usize, const T_X: usize>(
+        &self,
+        x: &[SMatrix<T, N_X, M>; T_X],
+        a0: &SMatrix<T, N_A, M>,
+        c0: &SMatrix<T, N_A, M>,
+    ) -> LstmTape<T, N_X, N_A, N_Y, M, T_X> {
+        let mut tape = LstmTape::zeros();
+        self.forward_into(x, a0, c0, &mut tape);
+        tape
+    }
+
+    /// The forward pass over a whole sequence into a tape the caller owns (a `static`, a
+    /// buffer reused across batches). Overwrites every field of `tape`.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{LstmParams, LstmTape, Params};
+    ///
+    /// let p = LstmParams::<f32, 3, 5, 2>::zeros();
+    /// let mut tape = LstmTape::<f32, 3, 5, 2, 1, 50>::zeros();
+    /// let x = [SMatrix::<f32, 3, 1>::repeat(0.1); 50];
+    /// p.forward_into(&x, &SMatrix::zeros(), &SMatrix::zeros(), &mut tape);
+    /// assert_eq!(tape.x, x);
+    /// assert_eq!(tape.y_pred[49][(1, 0)], 0.5);
+    /// ```
+    pub fn forward_into<const M: usize, const T_X: usize>(
+        &self,
+        x: &[SMatrix<T, N_X, M>; T_X],
+        a0: &SMatrix<T, N_A, M>,
+        c0: &SMatrix<T, N_A, M>,
+        tape: &mut LstmTape<T, N_X, N_A, N_Y, M, T_X>,
+    ) {
+        tape.x = *x;
+        tape.a0 = *a0;
+        tape.c0 = *c0;
+        let (mut a_prev, mut c_prev) = (*a0, *c0);
+        let outputs = tape.a.iter_mut().zip(&mut tape.c);
+        let records = tape.gates.iter_mut().zip(&mut tape.y_pred);
+        for ((xt, (a, c)), (gates, y)) in x.iter().zip(outputs).zip(records) {
+            self.step_forward(
+                xt,
+                &a_prev,
+                &c_prev,
+                StepOut {
+                    gates,
+                    a_next: a,
+                    c_next: c,
+                    y,
+                },
+            );
+            (a_prev, c_prev) = (*a, *c);
+        }
+    }
+
+    /// Backpropagation through time over a whole sequence (the seeds' `lstm_backward`, with
+    /// `da_prev` and `dc_prev` carried between steps), returned by value. `da[t]` is
+    /// `∂J/∂a⟨t⟩` from outside the recurrence; the tape must come from the forward pass of
+    /// the same parameters.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{LstmParams, Params};
+    ///
+    /// let p = LstmParams::<f64, 3, 5, 2>::zeros();
+    /// let c0 = SMatrix::<f64, 5, 1>::repeat(1.0);
+    /// let tape = p.forward_with_c0(&[SMatrix::zeros(); 3], &SMatrix::zeros(), &c0);
+    /// let mut da = [SMatrix::<f64, 5, 1>::zeros(); 3];
+    /// da[2].fill(1.0);
+    /// let g = p.backward(&da, &tape);
+    /// // The gradient reaches c0 through three forget gates (Γf = 0.5 each).
+    /// let (o, tc) = (tape.gates[2].o[0], tape.gates[2].tanh_c[0]);
+    /// assert!((g.dc0[0] - o * (1.0 - tc * tc) * 0.125).abs() < 1e-16);
+    /// ```
+    pub fn backward<const M: usize, const T_X: usize>(
+        &self,
+        da: &[SMatrix<T, N_A, M>; T_X],
+        tape: &LstmTape<T, N_X, N_A, N_Y, M, T_X>,
+    ) -> LstmGrads<T, N_X, N_A, N_Y, M, T_X> {
+        let mut grads = LstmGrads::zeros();
+        self.backward_into(da, tape, &mut grads);
+        grads
+    }
+
+    /// Backpropagation through time into gradients the caller owns.
+    ///
+    /// Overwrites `grads.dx`, `grads.da0` and `grads.dc0`, and **adds** the parameter
+    /// gradients to `grads.dparams`, so several sequences accumulate; call
+    /// [`Params::fill_zero`] on `grads.dparams` to start afresh.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{LstmGrads, LstmParams, Params};
+    ///
+    /// let mut p = LstmParams::<f64, 2, 3, 1>::zeros();
+    /// p.wcx.fill(0.5);
+    /// let tape = p.forward(&[SMatrix::<f64, 2, 1>::repeat(1.0); 2], &SMatrix::zeros());
+    /// let da = [SMatrix::<f64, 3, 1>::repeat(1.0); 2];
+    /// let mut g = LstmGrads::zeros();
+    /// p.backward_into(&da, &tape, &mut g);
+    /// let once = g.dparams;
+    /// p.backward_into(&da, &tape, &mut g);
+    /// assert_eq!(g.dparams.wcx, once.wcx * 2.0); // accumulated
+    /// ```
+    pub fn backward_into<const M: usize, const T_X: usize>(
+        &self,
+        da: &[SMatrix<T, N_A, M>; T_X],
+        tape: &LstmTape<T, N_X, N_A, N_Y, M, T_X>,
+        grads: &mut LstmGrads<T, N_X, N_A, N_Y, M, T_X>,
+    ) {
+        let mut da_next = SMatrix::<T, N_A, M>::zeros();
+        let mut dc_next = SMatrix::<T, N_A, M>::zeros();
+        for t in (0..T_X).rev() {
+            let upstream = da[t] + da_next;
+            let (a_prev, c_prev) = if t == 0 {
+                (&tape.a0, &tape.c0)
+            } else {
+                (&tape.a[t - 1], &tape.c[t - 1])
+            };
+            let dc_in = dc_next;
+            grads.dx[t].fill(T::zero());
+            da_next.fill(T::zero());
+            self.step_backward(
+                &upstream,
+                &dc_in,
+                StepRef {
+                    xt: &tape.x[t],
+                    a_prev,
+                    c_prev,
+                    gates: &tape.gates[t],
+                },
+                &mut grads.dparams,
+                StepGrads {
+                    dxt: &mut grads.dx[t],
+                    da_prev: &mut da_next,
+                    dc_prev: &mut dc_next,
+                },
+            );
+        }
+        grads.da0 = da_next;
+        grads.dc0 = dc_next;
+    }
+
+    /// The four gates' `(Wga, Wgx, bg)`, in the order f, i, c, o.
+    #[inline]
+    #[allow(clippy::type_complexity)]
+    fn gates(
+        &self,
+    ) -> [(
+        &SMatrix<T, N_A, N_A>,
+        &SMatrix<T, N_A, N_X>,
+        &SVector<T, N_A>,
+    ); 4] {
+        [
+            (&self.wfa, &self.wfx, &self.bf),
+            (&self.wia, &self.wix, &self.bi),
+            (&self.wca, &self.wcx, &self.bc),
+            (&self.woa, &self.wox, &self.bo),
+        ]
+    }
+
+    /// The four gates' `(dWga, dWgx, dbg)` of a gradient, in the order f, i, c, o.
+    #[inline]
+    #[allow(clippy::type_complexity)]
+    fn gates_mut(
+        &mut self,
+    ) -> [(
+        &mut SMatrix<T, N_A, N_A>,
+        &mut SMatrix<T, N_A, N_X>,
+        &mut SVector<T, N_A>,
+    ); 4] {
+        [
+            (&mut self.wfa, &mut self.wfx, &mut self.bf),
+            (&mut self.wia, &mut self.wix, &mut self.bi),
+            (&mut self.wca, &mut self.wcx, &mut self.bc),
+            (&mut self.woa, &mut self.wox, &mut self.bo),
+        ]
+    }
+
+    /// One step: gates, `c_next`, `a_next`, `y`, written into `out`.
+    #[inline]
+    fn step_forward<const M: usize>(
+        &self,
+        xt: &SMatrix<T, N_X, M>,
+        a_prev: &SMatrix<T, N_A, M>,
+        c_prev: &SMatrix<T, N_A, M>,
+        out: StepOut<'_, T, N_A, N_Y, M>,
+    ) {
+        let g = out.gates;
+        let [pf, pi, pc, po] = self.gates();
+        kernel::affine(&mut g.f, pf.0, a_prev, pf.1, xt, pf.2);
+        kernel::affine(&mut g.i, pi.0, a_prev, pi.1, xt, pi.2);
+        kernel::affine(&mut g.cc, pc.0, a_prev, pc.1, xt, pc.2);
+        kernel::affine(&mut g.o, po.0, a_prev, po.1, xt, po.2);
+        sigmoid_in_place(&mut g.f);
+        sigmoid_in_place(&mut g.i);
+        tanh_in_place(&mut g.cc);
+        sigmoid_in_place(&mut g.o);
+        for k in 0..N_A * M {
+            out.c_next[k] = g.f[k] * c_prev[k] + g.i[k] * g.cc[k];
+        }
+        g.tanh_c.copy_from(out.c_next);
+        tanh_in_place(&mut g.tanh_c);
+        out.a_next.copy_from(&g.o);
+        out.a_next.component_mul_assign(&g.tanh_c);
+        kernel::head(out.y, &self.wy, out.a_next, &self.by);
+        softmax_columns_in_place(out.y);
+    }
+
+    /// One backward step: accumulates into `dparams` and `out.dxt` / `out.da_prev`, and
+    /// overwrites `out.dc_prev`.
+    #[inline]
+    fn step_backward<const M: usize>(
+        &self,
+        da_next: &SMatrix<T, N_A, M>,
+        dc_next: &SMatrix<T, N_A, M>,
+        step: StepRef<'_, T, N_X, N_A, M>,
+        dparams: &mut Self,
+        out: StepGrads<'_, T, N_X, N_A, M>,
+    ) {
+        let g = step.gates;
+        let mut dz = [SMatrix::<T, N_A, M>::zeros(); 4]; // f, i, c, o
+        for k in 0..N_A * M {
+            let (f, i, cc, o, tc) = (g.f[k], g.i[k], g.cc[k], g.o[k], g.tanh_c[k]);
+            let dc = dc_next[k] + da_next[k] * o * tanh_grad_from_output(tc);
+            dz[0][k] = dc * step.c_prev[k] * sigmoid_grad_from_output(f);
+            dz[1][k] = dc * cc * sigmoid_grad_from_output(i);
+            dz[2][k] = dc * i * tanh_grad_from_output(cc);
+            dz[3][k] = da_next[k] * tc * sigmoid_grad_from_output(o);
+            out.dc_prev[k] = dc * f;
+        }
+        for ((dw, w), dz) in dparams.gates_mut().into_iter().zip(self.gates()).zip(&dz) {
+            kernel::acc_param_grads(dw.0, dw.1, dw.2, dz, step.a_prev, step.xt);
+            kernel::acc_input_grads(&mut *out.da_prev, &mut *out.dxt, w.0, w.1, dz);
+        }
+    }
+}
+
+/// One step's cache, borrowed from an [`LstmCache`] or an [`LstmTape`].
+#[derive(Clone, Copy)]
+struct StepRef<'a, T, const N_X: usize, const N_A: usize, const M: usize> {
+    xt: &'a SMatrix<T, N_X, M>,
+    a_prev: &'a SMatrix<T, N_A, M>,
+    c_prev: &'a SMatrix<T, N_A, M>,
+    gates: &'a LstmGates<T, N_A, M>,
+}
+
+/// Where one forward step writes.
+struct StepOut<'a, T, const N_A: usize, const N_Y: usize, const M: usize> {
+    gates: &'a mut LstmGates<T, N_A, M>,
+    a_next: &'a mut SMatrix<T, N_A, M>,
+    c_next: &'a mut SMatrix<T, N_A, M>,
+    y: &'a mut SMatrix<T, N_Y, M>,
+}
+
+/// Where one backward step writes its input gradients.
+struct StepGrads<'a, T, const N_X: usize, const N_A: usize, const M: usize> {
+    dxt: &'a mut SMatrix<T, N_X, M>,
+    da_prev: &'a mut SMatrix<T, N_A, M>,
+    dc_prev: &'a mut SMatrix<T, N_A, M>,
+}
+
+impl<T: Real, const N_A: usize, const M: usize> LstmGates<T, N_A, M> {
+    /// All-zero activations.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::lstm::LstmGates;
+    /// assert_eq!(LstmGates::<f32, 4, 2>::zeros().o.sum(), 0.0);
+    /// ```
+    pub fn zeros() -> Self {
+        Self {
+            f: SMatrix::zeros(),
+            i: SMatrix::zeros(),
+            cc: SMatrix::zeros(),
+            o: SMatrix::zeros(),
+            tanh_c: SMatrix::zeros(),
+        }
+    }
+}
+
+impl<
+        T: Real,
+        const N_X: usize,
+        const N_A: usize,
+        const N_Y: usize,
+        const M: usize,
+        const T_X: usize,
+    > LstmTape<T, N_X, N_A, N_Y, M, T_X>
+{
+    /// A tape of zeros, to be filled by [`LstmParams::forward_into`].
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::LstmTape;
+    /// let tape = LstmTape::<f64, 3, 5, 2, 10, 7>::zeros();
+    /// assert!(tape.c.iter().all(|c| c.iter().all(|&v| v == 0.0)));
+    /// ```
+    pub fn zeros() -> Self {
+        Self {
+            x: [SMatrix::zeros(); T_X],
+            a0: SMatrix::zeros(),
+            c0: SMatrix::zeros(),
+            a: [SMatrix::zeros(); T_X],
+            c: [SMatrix::zeros(); T_X],
+            gates: [LstmGates::zeros(); T_X],
+            y_pred: [SMatrix::zeros(); T_X],
+        }
+    }
+}
+
+impl<
+        T: Real,
+        const N_X: usize,
+        const N_A: usize,
+        const N_Y: usize,
+        const M: usize,
+        const T_X: usize,
+    > LstmGrads<T, N_X, N_A, N_Y, M, T_X>
+{
+    /// All-zero gradients, to be filled by [`LstmParams::backward_into`].
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::LstmGrads;
+    /// let g = LstmGrads::<f32, 3, 5, 2, 1, 6>::zeros();
+    /// assert_eq!(g.da0.sum(), 0.0);
+    /// ```
+    pub fn zeros() -> Self {
+        Self {
+            dx: [SMatrix::zeros(); T_X],
+            da0: SMatrix::zeros(),
+            dc0: SMatrix::zeros(),
+            dparams: LstmParams::zeros(),
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Walking a model's tensors: the [`Params`] trait, and numpy-layout (row-major) loading.
+//!
+//! Parameters, their gradients and an optimizer's moments all have the *same* type (the
+//! "gradients are a model" idea of dfdx). [`Params`] lets generic code walk any of them as a
+//! fixed sequence of flat slices, so an update rule is written once:
+//!
+//! ```
+//! use tinyrnn::{Params, RnnParams};
+//!
+//! let mut p = RnnParams::<f64, 3, 5, 2>::zeros();
+//! let mut g = RnnParams::<f64, 3, 5, 2>::zeros();
+//! g.ba[0] = 2.0;
+//! p.axpy(-0.5, &g); // p ← p - 0.5 g, one SGD step
+//! assert_eq!(p.ba[0], -1.0);
+//! ```
+
+use crate::{Error, Real};
+use nalgebra::SMatrix;
+
+/// A fixed list of shape-typed tensors that can be walked as flat slices.
+///
+/// Implemented by every parameter struct ([`RnnParams`](crate::RnnParams),
+/// [`LstmParams`](crate::LstmParams)); gradients and optimizer state use the same types.
+/// Each tensor is walked in nalgebra's storage order (column-major); [`Params::NAMES`] gives
+/// the tensors' order, and [`Params::copy_to_flat`] / [`Params::copy_from_flat`] use
+/// that order for checkpoints.
+pub trait Params<T: Real>: Sized + Clone {
+    /// The tensors' names, in walking order.
+    const NAMES: &'static [&'static str];
+    /// The number of scalars over all tensors.
+    const LEN: usize;
+
+    /// All tensors zero.
+    fn zeros() -> Self;
+
+    /// The tensors as flat slices, in [`Params::NAMES`] order.
+    fn tensors(&self) -> impl Iterator<Item = &[T]>;
+
+    /// The tensors as mutable flat slices, in [`Params::NAMES`] order.
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]>;
+
+    /// Sets every scalar to zero (e.g. before accumulating a new mini-batch's gradient).
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Params, RnnParams};
+    /// let mut g = RnnParams::<f32, 2, 3, 1>::zeros();
+    /// g.waa[(1, 2)] = 4.0;
+    /// g.fill_zero();
+    /// assert_eq!(g.waa.sum(), 0.0);
+    /// ```
+    fn fill_zero(&mut self) {
+        for t in self.tensors_mut() {
+            t.fill(T::zero());
+        }
+    }
+
+    /// `self ← self + alpha · x`, scalar by scalar.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Params, RnnParams};
+    /// let mut p = RnnParams::<f32, 2, 3, 1>::zeros();
+    /// let mut x = RnnParams::<f32, 2, 3, 1>::zeros();
+    /// x.by[0] = 1.5;
+    /// p.axpy(2.0, &x);
+    /// assert_eq!(p.by[0], 3.0);
+    /// ```
+    fn axpy(&mut self, alpha: T, x: &Self) {
+        for (s, x) in self.tensors_mut().zip(x.tensors()) {
+            for (s, &x) in s.iter_mut().zip(x.iter()) {
+                *s += alpha * x;
+            }
+        }
+    }
+
+    /// `self ← alpha · self`.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Params, RnnParams};
+    /// let mut p = RnnParams::<f64, 1, 1, 1>::zeros();
+    /// p.wax[0] = 3.0;
+    /// p.scale(0.5);
+    /// assert_eq!(p.wax[0], 1.5);
+    /// ```
+    fn scale(&mut self, alpha: T) {
+        for t in self.tensors_mut() {
+            for v in t.iter_mut() {
+                *v *= alpha;
+            }
+        }
+    }
+
+    /// `Σ self_k · other_k` over every scalar.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Params, RnnParams};
+    /// let mut p = RnnParams::<f64, 1, 2, 1>::zeros();
+    /// p.ba.fill(3.0);
+    /// assert_eq!(p.dot(&p), 18.0);
+    /// ```
+    fn dot(&self, other: &Self) -> T {
+        let mut acc = T::zero();
+        for (a, b) in self.tensors().zip(other.tensors()) {
+            for (&a, &b) in a.iter().zip(b.iter()) {
+                acc += a * b;
+            }
+        }
+        acc
+    }
+
+    /// Returns `Err(Error::NonFinite)` naming the first tensor and index holding a NaN or an
+    /// infinity.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Error, Params, RnnParams};
+    /// let mut p = RnnParams::<f32, 2, 3, 1>::zeros();
+    /// assert_eq!(p.check_finite(), Ok(()));
+    /// p.waa[(0, 1)] = f32::NAN; // column-major index 1 * 3 + 0
+    /// assert_eq!(p.check_finite(), Err(Error::NonFinite { what: "waa", index: 3 }));
+    /// ```
+    fn check_finite(&self) -> Result<(), Error> {
+        for (t, &what) in self.tensors().zip(Self::NAMES) {
+            check_finite_slice(what, t)?;
+        }
+        Ok(())
+    }
+
+    /// Writes every scalar to `dst` in [`Params::NAMES`] order, each tensor column-major.
+    /// `dst` must hold exactly [`Params::LEN`] values.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Error, Params, RnnParams};
+    /// type P = RnnParams<f32, 2, 3, 1>;
+    /// let p = P::zeros();
+    /// let mut buf = [1.0_f32; P::LEN];
+    /// p.copy_to_flat(&mut buf)?;
+    /// assert!(buf.iter().all(|&v| v == 0.0));
+    /// assert!(matches!(p.copy_to_flat(&mut [0.0; 3]), Err(Error::LengthMismatch { .. })));
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
+    fn copy_to_flat(&self, dst: &mut [T]) -> Result<(), Error> {
+        check_len("flat parameter buffer", Self::LEN, dst.len())?;
+        for (d, &s) in dst.iter_mut().zip(self.tensors().flatten()) {
+            *d = s;
+        }
+        Ok(())
+    }
+
+    /// Reads every scalar from `src` (the layout of [`Params::copy_to_flat`]). Rejects a
+    /// slice of the wrong length or holding a NaN or infinity, leaving `self` unchanged.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Error, Params, RnnParams};
+    /// type P = RnnParams<f64, 2, 3, 1>;
+    /// let mut p = P::zeros();
+    /// let flat: [f64; P::LEN] = core::array::from_fn(|k| k as f64);
+    /// p.copy_from_flat(&flat)?;
+    /// assert_eq!(p.wax[(1, 0)], 1.0); // first tensor, column-major
+    /// let mut bad = flat;
+    /// bad[7] = f64::INFINITY;
+    /// assert_eq!(p.copy_from_flat(&bad), Err(Error::NonFinite { what: "flat parameter buffer", index: 7 }));
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
+    fn copy_from_flat(&mut self, src: &[T]) -> Result<(), Error> {
+        const WHAT: &str = "flat parameter buffer";
+        check_len(WHAT, Self::LEN, src.len())?;
+        check_finite_slice(WHAT, src)?;
+        for (d, &s) in self.tensors_mut().flatten().zip(src) {
+            *d = s;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn check_len(what: &'static str, expected: usize, found: usize) -> Result<(), Error> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch {
+            what,
+            expected,
+            found,
+        })
+    }
+}
+
+pub(crate) fn check_finite_slice<T: Real>(what: &'static str, data: &[T]) -> Result<(), Error> {
+    match data.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(index) => Err(Error::NonFinite { what, index }),
+    }
+}
+
+/// Reads an `R × C` matrix from a row-major slice (numpy's default order, `W.ravel()`).
+///
+/// Rejects a slice whose length is not `R · C`, or that holds a NaN or an infinity.
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::params::matrix_from_row_major;
+///
+/// // numpy: np.array([[1, 2, 3], [4, 5, 6]]).ravel()
+/// let w: SMatrix<f32, 2, 3> = matrix_from_row_major("w", &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
+/// assert_eq!(w[(1, 0)], 4.0);
+/// # Ok::<(), tinyrnn::Error>(())
+/// ```
+pub fn matrix_from_row_major<T: Real, const R: usize, const C: usize>(
+    what: &'static str,
+    data: &[T],
+) -> Result<SMatrix<T, R, C>, Error> {
+    check_len(what, R * C, data.len())?;
+    check_finite_slice(what, data)?;
+    Ok(SMatrix::from_row_slice(data))
+}
+
+/// Writes an `R × C` matrix to a row-major slice of length `R · C` (numpy's default order).
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::params::matrix_to_row_major;
+///
+/// let w = SMatrix::<f64, 2, 2>::new(1.0, 2.0, 3.0, 4.0);
+/// let mut out = [0.0; 4];
+/// matrix_to_row_major(&w, &mut out)?;
+/// assert_eq!(out, [1.0, 2.0, 3.0, 4.0]);
+/// # Ok::<(), tinyrnn::Error>(())
+/// ```
+pub fn matrix_to_row_major<T: Real, const R: usize, const C: usize>(
+    m: &SMatrix<T, R, C>,
+    out: &mut [T],
+) -> Result<(), Error> {
+    check_len("row-major output buffer", R * C, out.len())?;
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = m[(k / C, k % C)];
+    }
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! The scalar trait: [`Real`], implemented for `f32` and `f64`.
+//!
+//! Every public item of the crate is generic over one `T: Real`, so signatures stay short.
+//! `Real` is nalgebra's [`RealField`] plus `Copy` (which `RealField` does not require) plus the
+//! handful of functions the cells need, computed by [`libm`] so that a host test and a
+//! Cortex-M or RISC-V build of the same code produce the same bits.
+//!
+//! The method names carry a `_libm` suffix on purpose: `RealField` already has `exp` and `tanh`,
+//! and two methods of the same name on one type make every call ambiguous.
+
+use core::fmt::{Debug, Display};
+use nalgebra::RealField;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point scalar the cells compute in: `f32` or `f64`.
+///
+/// # Example
+/// ```
+/// use tinyrnn::Real;
+///
+/// fn logistic<T: Real>(x: T) -> T {
+///     x.sigmoid()
+/// }
+/// assert_eq!(logistic(0.0_f32), 0.5);
+/// assert!((logistic(2.0_f64) - 1.0 / (1.0 + (-2.0_f64).exp())).abs() < 1e-16);
+/// ```
+pub trait Real:
+    RealField + Copy + Default + Debug + Display + Send + Sync + 'static + sealed::Sealed
+{
+    /// Machine epsilon of the type (`f32::EPSILON` or `f64::EPSILON`).
+    const EPS: Self;
+    /// Not a number.
+    const NAN: Self;
+    /// Positive infinity.
+    const INFINITY: Self;
+    /// Negative infinity.
+    const NEG_INFINITY: Self;
+    /// The largest finite value.
+    const MAX: Self;
+
+    /// Converts an `f64` constant to this type (rounding to nearest for `f32`).
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::Real;
+    /// assert_eq!(f32::lit(0.1), 0.1_f32);
+    /// assert_eq!(f64::lit(0.1), 0.1_f64);
+    /// ```
+    fn lit(x: f64) -> Self;
+
+    /// Widens to `f64` (exact for both `f32` and `f64`).
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::Real;
+    /// assert_eq!(0.5_f32.as_f64(), 0.5_f64);
+    /// ```
+    fn as_f64(self) -> f64;
+
+    /// `e^x`, computed by `libm` (`expf` / `exp`).
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::Real;
+    /// assert_eq!(0.0_f32.exp_libm(), 1.0);
+    /// assert!((1.0_f64.exp_libm() - core::f64::consts::E).abs() < 1e-15);
+    /// ```
+    fn exp_libm(self) -> Self;
+
+    /// `tanh(x)`, computed by `libm` (`tanhf` / `tanh`). Saturates to ±1 without overflow.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::Real;
+    /// assert_eq!(0.0_f32.tanh_libm(), 0.0);
+    /// assert_eq!(1.0e4_f64.tanh_libm(), 1.0);
+    /// ```
+    fn tanh_libm(self) -> Self;
+
+    /// Natural logarithm, computed by `libm` (`logf` / `log`).
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::Real;
+    /// assert_eq!(1.0_f32.ln_libm(), 0.0);
+    /// ```
+    fn ln_libm(self) -> Self;
+
+    /// Square root, computed by `libm` (`sqrtf` / `sqrt`).
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::Real;
+    /// assert_eq!(9.0_f64.sqrt_libm(), 3.0);
+    /// ```
+    fn sqrt_libm(self) -> Self;
+
+    /// The logistic function `σ(x) = 1 / (1 + e^{-x})`.
+    ///
+    /// Evaluated as `1 / (1 + e^{-x})` for `x ≥ 0` and as `e^{x} / (1 + e^{x})` for `x < 0`, so
+    /// `e^{…}` never overflows: `σ(-1000) = 0`, `σ(1000) = 1`, and NaN stays NaN.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::Real;
+    /// assert_eq!((-1000.0_f32).sigmoid(), 0.0);
+    /// assert_eq!(1000.0_f32.sigmoid(), 1.0);
+    /// assert!((-30.0_f64).sigmoid() > 0.0); // no cancellation to zero
+    /// assert!(f64::NAN.sigmoid().is_nan());
+    /// ```
+    #[inline]
+    fn sigmoid(self) -> Self {
+        let one = Self::one();
+        if self >= Self::zero() {
+            one / (one + (-self).exp_libm())
+        } else {
+            // Also reached by NaN (every comparison with NaN is false): e^NaN = NaN.
+            let e = self.exp_libm();
+            e / (one + e)
+        }
+    }
+
+    /// Whether the value is NaN. (`is_finite` comes from nalgebra's `ComplexField`.)
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::Real;
+    /// fn check<T: Real>(x: T) -> bool { x.is_nan() }
+    /// assert!(check(f32::NAN));
+    /// assert!(!check(1.0_f64));
+    /// ```
+    fn is_nan(self) -> bool;
+}
+
+macro_rules! impl_real {
+    ($t:ty, $exp:path, $tanh:path, $ln:path, $sqrt:path) => {
+        impl Real for $t {
+            const EPS: Self = <$t>::EPSILON;
+            const NAN: Self = <$t>::NAN;
+            const INFINITY: Self = <$t>::INFINITY;
+            const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
+            const MAX: Self = <$t>::MAX;
+            #[inline(always)]
+            fn lit(x: f64) -> Self {
+                x as $t
+            }
+            #[inline(always)]
+            fn as_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn exp_libm(self) -> Self {
+                $exp(self)
+            }
+            #[inline(always)]
+            fn tanh_libm(self) -> Self {
+                $tanh(self)
+            }
+            #[inline(always)]
+            fn ln_libm(self) -> Self {
+                $ln(self)
+            }
+            #[inline(always)]
+            fn sqrt_libm(self) -> Self {
+                $sqrt(self)
+            }
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
+        }
+    };
+}
+
+impl_real!(f32, libm::expf, libm::tanhf, libm::logf, libm::sqrtf);
+impl_real!(f64, libm::exp, libm::tanh, libm::log, libm::sqrt);
+
+#[cfg(test)]
+mod tests {
+    use super::Real;
+
+    macro_rules! gen_tests {
+        ($($name:ident: $t:ty),*) => {$(
+            mod $name {
+                use super::Real;
+                type T = $t;
+
+                #[test]
+                fn sigmoid_edges() {
+                    assert_eq!(T::lit(0.0).sigmoid(), 0.5);
+                    assert_eq!(T::lit(-1.0e6).sigmoid(), 0.0);
+                    assert_eq!(T::lit(1.0e6).sigmoid(), 1.0);
+                    assert_eq!(T::NEG_INFINITY.sigmoid(), 0.0);
+                    assert_eq!(T::INFINITY.sigmoid(), 1.0);
+                    assert!(T::NAN.sigmoid().is_nan());
+                    // Symmetry σ(-x) = 1 - σ(x) away from saturation.
+                    for k in -40..=40 {
+                        let x = T::lit(k as f64 * 0.25);
+                        let s = x.sigmoid() + (-x).sigmoid();
+                        assert!((s - 1.0).abs() <= T::lit(4.0) * T::EPS, "x = {x}");
+                    }
+                    // Tiny but non-zero deep in the negative tail.
+                    assert!(T::lit(-30.0).sigmoid() > 0.0);
+                }
+
+                #[test]
+                fn tanh_edges() {
+                    assert_eq!(T::lit(0.0).tanh_libm(), 0.0);
+                    assert_eq!(T::lit(1.0e6).tanh_libm(), 1.0);
+                    assert_eq!(T::lit(-1.0e6).tanh_libm(), -1.0);
+                    assert_eq!(T::INFINITY.tanh_libm(), 1.0);
+                    assert_eq!(T::NEG_INFINITY.tanh_libm(), -1.0);
+                    assert!(T::NAN.tanh_libm().is_nan());
+                }
+
+                #[test]
+                fn exp_ln_sqrt() {
+                    assert_eq!(T::lit(0.0).exp_libm(), 1.0);
+                    assert_eq!(T::NEG_INFINITY.exp_libm(), 0.0);
+                    assert_eq!(T::lit(1.0).ln_libm(), 0.0);
+                    assert_eq!(T::lit(16.0).sqrt_libm(), 4.0);
+                    assert!(T::lit(-1.0).sqrt_libm().is_nan());
+                }
+            }
+        )*};
+    }
+    gen_tests!(f32_: f32, f64_: f64);
+
+    #[test]
+    fn lit_round_trips() {
+        assert_eq!(f64::lit(0.1).as_f64(), 0.1);
+        assert_eq!(f32::lit(0.1).as_f64(), 0.1_f32 as f64);
+    }
+}

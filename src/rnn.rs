@@ -1,0 +1,630 @@
+//! The vanilla RNN cell: parameters, caches, gradients, forward and backward, one step and a
+//! whole sequence.
+//!
+//! ```text
+//! a⟨t⟩ = tanh(Wax·x⟨t⟩ + Waa·a⟨t−1⟩ + ba)
+//! ŷ⟨t⟩ = softmax(Wya·a⟨t⟩ + by)                      (per column)
+//! ```
+//!
+//! Backward, from the gradient `da_next` of the loss with respect to `a⟨t⟩`:
+//!
+//! ```text
+//! dz      = (1 − a⟨t⟩²) ⊙ da_next
+//! dxt     = Waxᵀ·dz        da_prev = Waaᵀ·dz
+//! dWax   += dz·x⟨t⟩ᵀ       dWaa   += dz·a⟨t−1⟩ᵀ      dba += dz·1   (sum over the batch)
+//! ```
+//!
+//! and over a sequence, going backwards, step `t` receives `da[t] + da_prev(t+1)`; `da0` is the
+//! last `da_prev`.
+//!
+//! # Generics
+//! | parameter | meaning |
+//! |---|---|
+//! | `T` | scalar, `f32` or `f64` ([`Real`]) |
+//! | `N_X` | input features per step |
+//! | `N_A` | hidden units |
+//! | `N_Y` | outputs (softmax classes) |
+//! | `M` | batch columns: column `j` of every matrix is example `j` |
+//! | `T_X` | sequence length |
+//!
+//! # Memory (bytes, `s = size_of::<T>()`)
+//! | type | size |
+//! |---|---|
+//! | [`RnnParams`] (and its gradient) | `s·(N_A·N_X + N_A·N_A + N_A + N_Y·N_A + N_Y)` |
+//! | [`RnnCache`] (one step) | `s·M·(N_X + 2·N_A)` |
+//! | [`RnnTape`] (a whole sequence) | `s·M·(N_A + T_X·(N_X + N_A + N_Y))` |
+//! | [`RnnGrads`] | `s·M·(T_X·N_X + N_A)` + the parameter gradient |
+
+use crate::activation::{softmax_columns_in_place, tanh_grad_from_output, tanh_in_place};
+use crate::params::matrix_from_row_major;
+use crate::{kernel, Error, Params, Real};
+use nalgebra::{SMatrix, SVector};
+
+/// Parameters of an RNN cell with a softmax output layer.
+///
+/// `a⟨t⟩ = tanh(Wax·x⟨t⟩ + Waa·a⟨t−1⟩ + ba)`, `ŷ⟨t⟩ = softmax(Wya·a⟨t⟩ + by)`.
+///
+/// The same type holds the gradients of the loss with respect to each parameter
+/// ([`RnnGrads::dparams`]), so an optimizer walks parameters and gradients together
+/// ([`Params`]).
+///
+/// # Generics
+/// `T`: scalar; `N_X`: input features; `N_A`: hidden units; `N_Y`: outputs.
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{Params, RnnParams};
+///
+/// let mut p = RnnParams::<f32, 3, 5, 2>::zeros();
+/// p.ba.fill(0.5);
+/// let x = SMatrix::<f32, 3, 10>::zeros();
+/// let a_prev = SMatrix::<f32, 5, 10>::zeros();
+/// let step = p.cell_forward(&x, &a_prev);
+/// assert!((step.a_next[(0, 0)] - 0.5_f32.tanh()).abs() < 1e-6);
+/// assert_eq!(step.y_pred[(1, 3)], 0.5); // zero logits: uniform over two classes
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RnnParams<T, const N_X: usize, const N_A: usize, const N_Y: usize> {
+    /// `Wax`, `(N_A, N_X)`: input to hidden.
+    pub wax: SMatrix<T, N_A, N_X>,
+    /// `Waa`, `(N_A, N_A)`: hidden to hidden.
+    pub waa: SMatrix<T, N_A, N_A>,
+    /// `ba`, `(N_A, 1)`: hidden bias, broadcast over the batch.
+    pub ba: SVector<T, N_A>,
+    /// `Wya`, `(N_Y, N_A)`: hidden to output.
+    pub wya: SMatrix<T, N_Y, N_A>,
+    /// `by`, `(N_Y, 1)`: output bias.
+    pub by: SVector<T, N_Y>,
+}
+
+/// The RNN parameters as flat row-major slices (numpy's `W.ravel()`), for
+/// [`RnnParams::from_row_major`].
+///
+/// # Example
+/// ```
+/// use tinyrnn::rnn::RnnSlices;
+/// let s = RnnSlices::<f32> { wax: &[0.0; 6], waa: &[0.0; 4], ba: &[0.0; 2], wya: &[0.0; 2], by: &[0.0] };
+/// assert_eq!(s.wax.len(), 6);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct RnnSlices<'a, T> {
+    /// `Wax`, `N_A·N_X` values, row-major.
+    pub wax: &'a [T],
+    /// `Waa`, `N_A·N_A` values, row-major.
+    pub waa: &'a [T],
+    /// `ba`, `N_A` values.
+    pub ba: &'a [T],
+    /// `Wya`, `N_Y·N_A` values, row-major.
+    pub wya: &'a [T],
+    /// `by`, `N_Y` values.
+    pub by: &'a [T],
+}
+
+/// What one step's backward pass needs from its forward pass: the seeds'
+/// `cache = (a_next, a_prev, xt)` (the parameters are passed to the backward separately).
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{Params, RnnParams};
+///
+/// let p = RnnParams::<f64, 2, 3, 1>::zeros();
+/// let x = SMatrix::<f64, 2, 4>::repeat(1.0);
+/// let step = p.cell_forward(&x, &SMatrix::zeros());
+/// assert_eq!(step.cache.xt, x);
+/// assert_eq!(step.cache.a_next, step.a_next);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RnnCache<T, const N_X: usize, const N_A: usize, const M: usize> {
+    /// The step's input `x⟨t⟩`.
+    pub xt: SMatrix<T, N_X, M>,
+    /// The previous hidden state `a⟨t−1⟩`.
+    pub a_prev: SMatrix<T, N_A, M>,
+    /// The new hidden state `a⟨t⟩` (its `1 − a²` is `tanh'`).
+    pub a_next: SMatrix<T, N_A, M>,
+}
+
+/// The result of [`RnnParams::cell_forward`].
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{Params, RnnParams, rnn::RnnCellForward};
+///
+/// let p = RnnParams::<f32, 3, 5, 2>::zeros();
+/// let out: RnnCellForward<f32, 3, 5, 2, 1> = p.cell_forward(&SMatrix::zeros(), &SMatrix::zeros());
+/// assert_eq!(out.a_next, SMatrix::<f32, 5, 1>::zeros());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RnnCellForward<T, const N_X: usize, const N_A: usize, const N_Y: usize, const M: usize> {
+    /// `a⟨t⟩ = tanh(Wax·x⟨t⟩ + Waa·a⟨t−1⟩ + ba)`.
+    pub a_next: SMatrix<T, N_A, M>,
+    /// `ŷ⟨t⟩ = softmax(Wya·a⟨t⟩ + by)`, each column summing to 1.
+    pub y_pred: SMatrix<T, N_Y, M>,
+    /// What [`RnnParams::cell_backward`] needs.
+    pub cache: RnnCache<T, N_X, N_A, M>,
+}
+
+/// The result of [`RnnParams::cell_backward`]: `{dxt, da_prev, dWax, dWaa, dba}`.
+///
+/// The parameter gradients are an [`RnnParams`]: `dparams.wax` is `∂J/∂Wax`, and so on. The
+/// output layer is not part of the cell's backward pass, so `dparams.wya` and `dparams.by`
+/// are zero.
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{Params, RnnParams};
+///
+/// let p = RnnParams::<f64, 2, 3, 1>::zeros();
+/// let step = p.cell_forward(&SMatrix::<f64, 2, 4>::repeat(1.0), &SMatrix::zeros());
+/// let g = p.cell_backward(&SMatrix::repeat(1.0), &step.cache);
+/// // a_next = tanh(0) = 0, so dz = da_next: dba sums the 4 batch columns.
+/// assert_eq!(g.dparams.ba, nalgebra::SVector::<f64, 3>::repeat(4.0));
+/// assert_eq!(g.dxt, SMatrix::<f64, 2, 4>::zeros()); // Waxᵀ·dz with Wax = 0
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RnnCellGrads<T, const N_X: usize, const N_A: usize, const N_Y: usize, const M: usize> {
+    /// `∂J/∂x⟨t⟩ = Waxᵀ·dz`.
+    pub dxt: SMatrix<T, N_X, M>,
+    /// `∂J/∂a⟨t−1⟩ = Waaᵀ·dz`.
+    pub da_prev: SMatrix<T, N_A, M>,
+    /// `dWax = dz·x⟨t⟩ᵀ`, `dWaa = dz·a⟨t−1⟩ᵀ`, `dba = dz·1`; `dWya = 0`, `dby = 0`.
+    pub dparams: RnnParams<T, N_X, N_A, N_Y>,
+}
+
+/// Everything a sequence forward pass computes, which is also everything its backward pass
+/// needs: the seeds' `(a, y_pred, caches)` without the duplicates.
+///
+/// Step `t`'s cache is `(x[t], a_prev = a[t−1] or a0, a_next = a[t])`. The tape can live
+/// in a `static` or any other storage the caller owns ([`RnnParams::forward_into`]).
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{Params, RnnParams, RnnTape};
+///
+/// let p = RnnParams::<f32, 3, 5, 2>::zeros();
+/// let mut tape = RnnTape::<f32, 3, 5, 2, 10, 4>::zeros();
+/// p.forward_into(&[SMatrix::zeros(); 4], &SMatrix::repeat(1.0), &mut tape);
+/// assert_eq!(tape.a[3], SMatrix::<f32, 5, 10>::zeros()); // tanh(0) with zero weights
+/// assert_eq!(core::mem::size_of_val(&tape), 4 * 10 * (5 + 4 * (3 + 5 + 2)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RnnTape<
+    T,
+    const N_X: usize,
+    const N_A: usize,
+    const N_Y: usize,
+    const M: usize,
+    const T_X: usize,
+> {
+    /// The inputs `x⟨t⟩`, copied from the forward call.
+    pub x: [SMatrix<T, N_X, M>; T_X],
+    /// The initial hidden state `a⟨0⟩`.
+    pub a0: SMatrix<T, N_A, M>,
+    /// The hidden states `a⟨1⟩ … a⟨T_X⟩` (index `t` holds the state after input `x[t]`).
+    pub a: [SMatrix<T, N_A, M>; T_X],
+    /// The predictions `ŷ⟨t⟩ = softmax(Wya·a⟨t⟩ + by)`.
+    pub y_pred: [SMatrix<T, N_Y, M>; T_X],
+}
+
+/// The result of a sequence backward pass: `{dx, da0, dWax, dWaa, dba}`.
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{Params, RnnGrads};
+///
+/// let g = RnnGrads::<f64, 3, 5, 2, 10, 4>::zeros();
+/// assert_eq!(g.dx.len(), 4);
+/// assert_eq!(g.dparams.waa, SMatrix::<f64, 5, 5>::zeros());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RnnGrads<
+    T,
+    const N_X: usize,
+    const N_A: usize,
+    const N_Y: usize,
+    const M: usize,
+    const T_X: usize,
+> {
+    /// `∂J/∂x⟨t⟩` for every step.
+    pub dx: [SMatrix<T, N_X, M>; T_X],
+    /// `∂J/∂a⟨0⟩`.
+    pub da0: SMatrix<T, N_A, M>,
+    /// `∂J/∂θ` for every parameter, summed over the steps and the batch.
+    pub dparams: RnnParams<T, N_X, N_A, N_Y>,
+}
+
+impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Params<T>
+    for RnnParams<T, N_X, N_A, N_Y>
+{
+    const NAMES: &'static [&'static str] = &["wax", "waa", "ba", "wya", "by"];
+    const LEN: usize = N_A * N_X + N_A * N_A + N_A + N_Y * N_A + N_Y;
+
+    fn zeros() -> Self {
+        Self {
+            wax: SMatrix::zeros(),
+            waa: SMatrix::zeros(),
+            ba: SVector::zeros(),
+            wya: SMatrix::zeros(),
+            by: SVector::zeros(),
+        }
+    }
+
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        [
+            self.wax.as_slice(),
+            self.waa.as_slice(),
+            self.ba.as_slice(),
+            self.wya.as_slice(),
+            self.by.as_slice(),
+        ]
+        .into_iter()
+    }
+
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        [
+            self.wax.as_mut_slice(),
+            self.waa.as_mut_slice(),
+            self.ba.as_mut_slice(),
+            self.wya.as_mut_slice(),
+            self.by.as_mut_slice(),
+        ]
+        .into_iter()
+    }
+}
+
+impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> RnnParams<T, N_X, N_A, N_Y> {
+    /// Builds the parameters from numpy-layout (row-major) slices, e.g. `W.ravel()` of the
+    /// seeds' arrays. Rejects a slice of the wrong length or holding a NaN or infinity.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Error, RnnParams, rnn::RnnSlices};
+    ///
+    /// let wax = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // (2, 3), row-major
+    /// let s = RnnSlices { wax: &wax, waa: &[0.0; 4], ba: &[0.0; 2], wya: &[0.0; 2], by: &[0.0] };
+    /// let p = RnnParams::<f64, 3, 2, 1>::from_row_major(&s)?;
+    /// assert_eq!(p.wax[(1, 0)], 4.0);
+    ///
+    /// let short = RnnSlices { waa: &[0.0; 3], ..s };
+    /// assert_eq!(
+    ///     RnnParams::<f64, 3, 2, 1>::from_row_major(&short),
+    ///     Err(Error::LengthMismatch { what: "waa", expected: 4, found: 3 })
+    /// );
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn from_row_major(s: &RnnSlices<'_, T>) -> Result<Self, Error> {
+        Ok(Self {
+            wax: matrix_from_row_major("wax", s.wax)?,
+            waa: matrix_from_row_major("waa", s.waa)?,
+            ba: matrix_from_row_major("ba", s.ba)?,
+            wya: matrix_from_row_major("wya", s.wya)?,
+            by: matrix_from_row_major("by", s.by)?,
+        })
+    }
+
+    /// One forward step (the seeds' `rnn_cell_forward`):
+    /// `a_next = tanh(Wax·xt + Waa·a_prev + ba)`, `y_pred = softmax(Wya·a_next + by)`.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::{SMatrix, SVector};
+    /// use tinyrnn::{Params, RnnParams};
+    ///
+    /// let mut p = RnnParams::<f64, 1, 1, 2>::zeros();
+    /// p.wax[0] = 1.0;
+    /// p.wya = SMatrix::<f64, 2, 1>::new(1.0, -1.0);
+    /// let out = p.cell_forward(&SMatrix::<f64, 1, 1>::new(0.5), &SMatrix::zeros());
+    /// let a = 0.5_f64.tanh();
+    /// assert!((out.a_next[0] - a).abs() < 1e-15);
+    /// let p0 = 1.0 / (1.0 + (-2.0 * a).exp());
+    /// assert!((out.y_pred[0] - p0).abs() < 1e-15);
+    /// ```
+    pub fn cell_forward<const M: usize>(
+        &self,
+        xt: &SMatrix<T, N_X, M>,
+        a_prev: &SMatrix<T, N_A, M>,
+    ) -> RnnCellForward<T, N_X, N_A, N_Y, M> {
+        let mut a_next = SMatrix::zeros();
+        let mut y_pred = SMatrix::zeros();
+        self.step_forward(xt, a_prev, &mut a_next, &mut y_pred);
+        RnnCellForward {
+            a_next,
+            y_pred,
+            cache: RnnCache {
+                xt: *xt,
+                a_prev: *a_prev,
+                a_next,
+            },
+        }
+    }
+
+    /// One backward step (the seeds' `rnn_cell_backward`), from `da_next = ∂J/∂a⟨t⟩`:
+    /// `dz = (1 − a_next²) ⊙ da_next`, `dxt = Waxᵀ·dz`, `da_prev = Waaᵀ·dz`,
+    /// `dWax = dz·xtᵀ`, `dWaa = dz·a_prevᵀ`, `dba = dz·1`.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{Params, RnnParams};
+    ///
+    /// let mut p = RnnParams::<f64, 1, 1, 1>::zeros();
+    /// p.wax[0] = 2.0;
+    /// p.waa[0] = 3.0;
+    /// let x = SMatrix::<f64, 1, 1>::new(0.25);
+    /// let a_prev = SMatrix::<f64, 1, 1>::new(-0.5);
+    /// let step = p.cell_forward(&x, &a_prev);
+    /// let g = p.cell_backward(&SMatrix::<f64, 1, 1>::new(1.0), &step.cache);
+    /// let dz = 1.0 - step.a_next[0] * step.a_next[0];
+    /// assert_eq!(g.dxt[0], 2.0 * dz);
+    /// assert_eq!(g.da_prev[0], 3.0 * dz);
+    /// assert_eq!(g.dparams.waa[0], -0.5 * dz);
+    /// ```
+    pub fn cell_backward<const M: usize>(
+        &self,
+        da_next: &SMatrix<T, N_A, M>,
+        cache: &RnnCache<T, N_X, N_A, M>,
+    ) -> RnnCellGrads<T, N_X, N_A, N_Y, M> {
+        let mut dparams = Self::zeros();
+        let mut dxt = SMatrix::zeros();
+        let mut da_prev = SMatrix::zeros();
+        self.step_backward(
+            da_next,
+            StepRef {
+                xt: &cache.xt,
+                a_prev: &cache.a_prev,
+                a_next: &cache.a_next,
+            },
+            &mut dparams,
+            &mut dxt,
+            &mut da_prev,
+        );
+        RnnCellGrads {
+            dxt,
+            da_prev,
+            dparams,
+        }
+    }
+
+    /// The forward pass over a whole sequence (the seeds' `rnn_forward`), returned by value.
+    ///
+    /// `x[t]` is the input at step `t`; the returned tape holds `a[t]`, `y_pred[t]` and what
+    /// the backward pass needs. For large sequences or a small stack, use
+    /// [`RnnParams::forward_into`] with storage you own.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{Params, RnnParams};
+    ///
+    /// let mut p = RnnParams::<f64, 3, 5, 2>::zeros();
+    /// p.ba.fill(0.1);
+    /// let x = [SMatrix::<f64, 3, 10>::zeros(); 4];
+    /// let tape = p.forward(&x, &SMatrix::zeros());
+    /// // Step by step, the same as calling the cell four times.
+    /// let mut a = SMatrix::zeros();
+    /// for t in 0..4 {
+    ///     a = p.cell_forward(&x[t], &a).a_next;
+    ///     assert_eq!(tape.a[t], a);
+    /// }
+    /// ```
+    pub fn forward<const M: usize, const T_X: usize>(
+        &self,
+        x: &[SMatrix<T, N_X, M>; T_X],
+        a0: &SMatrix<T, N_A, M>,
+    ) -> RnnTape<T, N_X, N_A, N_Y, M, T_X> {
+        let mut tape = RnnTape::zeros();
+        self.forward_into(x, a0, &mut tape);
+        tape
+    }
+
+    /// The forward pass over a whole sequence into a tape the caller owns (a `static`, a
+    /// buffer reused across batches). Overwrites every field of `tape`.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{Params, RnnParams, RnnTape};
+    ///
+    /// let p = RnnParams::<f32, 3, 5, 2>::zeros();
+    /// let mut tape = RnnTape::<f32, 3, 5, 2, 1, 8>::zeros();
+    /// let x = [SMatrix::<f32, 3, 1>::repeat(1.0); 8];
+    /// p.forward_into(&x, &SMatrix::zeros(), &mut tape);
+    /// assert_eq!(tape.x, x);
+    /// assert_eq!(tape.y_pred[7][(0, 0)], 0.5);
+    /// ```
+    pub fn forward_into<const M: usize, const T_X: usize>(
+        &self,
+        x: &[SMatrix<T, N_X, M>; T_X],
+        a0: &SMatrix<T, N_A, M>,
+        tape: &mut RnnTape<T, N_X, N_A, N_Y, M, T_X>,
+    ) {
+        tape.x = *x;
+        tape.a0 = *a0;
+        let mut a_prev = *a0;
+        for ((xt, a), y) in x.iter().zip(&mut tape.a).zip(&mut tape.y_pred) {
+            self.step_forward(xt, &a_prev, a, y);
+            a_prev = *a;
+        }
+    }
+
+    /// Backpropagation through time over a whole sequence (the seeds' `rnn_backward`),
+    /// returned by value. `da[t]` is `∂J/∂a⟨t⟩` from outside the recurrence (e.g. from the
+    /// output layer); the tape must come from the forward pass of the same parameters.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{Params, RnnParams};
+    ///
+    /// let mut p = RnnParams::<f64, 2, 3, 1>::zeros();
+    /// p.waa.fill_with_identity();
+    /// let tape = p.forward(&[SMatrix::<f64, 2, 1>::zeros(); 3], &SMatrix::zeros());
+    /// // All states stay 0, so tanh' = 1 and Waa = I: da0 sums the three upstream gradients.
+    /// let da = [SMatrix::<f64, 3, 1>::repeat(1.0); 3];
+    /// let g = p.backward(&da, &tape);
+    /// assert_eq!(g.da0, SMatrix::<f64, 3, 1>::repeat(3.0));
+    /// ```
+    pub fn backward<const M: usize, const T_X: usize>(
+        &self,
+        da: &[SMatrix<T, N_A, M>; T_X],
+        tape: &RnnTape<T, N_X, N_A, N_Y, M, T_X>,
+    ) -> RnnGrads<T, N_X, N_A, N_Y, M, T_X> {
+        let mut grads = RnnGrads::zeros();
+        self.backward_into(da, tape, &mut grads);
+        grads
+    }
+
+    /// Backpropagation through time into gradients the caller owns.
+    ///
+    /// Overwrites `grads.dx` and `grads.da0`, and **adds** the parameter gradients to
+    /// `grads.dparams`, so several sequences (a mini-batch split in parts) accumulate;
+    /// call [`Params::fill_zero`] on `grads.dparams` to start afresh.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{Params, RnnGrads, RnnParams};
+    ///
+    /// let mut p = RnnParams::<f64, 2, 3, 1>::zeros();
+    /// p.wax.fill(0.3);
+    /// let tape = p.forward(&[SMatrix::<f64, 2, 1>::repeat(1.0); 2], &SMatrix::zeros());
+    /// let da = [SMatrix::<f64, 3, 1>::repeat(1.0); 2];
+    /// let mut g = RnnGrads::zeros();
+    /// p.backward_into(&da, &tape, &mut g);
+    /// let once = g.dparams;
+    /// p.backward_into(&da, &tape, &mut g);
+    /// assert_eq!(g.dparams.wax, once.wax * 2.0); // accumulated
+    /// ```
+    pub fn backward_into<const M: usize, const T_X: usize>(
+        &self,
+        da: &[SMatrix<T, N_A, M>; T_X],
+        tape: &RnnTape<T, N_X, N_A, N_Y, M, T_X>,
+        grads: &mut RnnGrads<T, N_X, N_A, N_Y, M, T_X>,
+    ) {
+        let mut da_next = SMatrix::<T, N_A, M>::zeros();
+        for t in (0..T_X).rev() {
+            let upstream = da[t] + da_next;
+            let a_prev = if t == 0 { &tape.a0 } else { &tape.a[t - 1] };
+            grads.dx[t].fill(T::zero());
+            da_next.fill(T::zero());
+            self.step_backward(
+                &upstream,
+                StepRef {
+                    xt: &tape.x[t],
+                    a_prev,
+                    a_next: &tape.a[t],
+                },
+                &mut grads.dparams,
+                &mut grads.dx[t],
+                &mut da_next,
+            );
+        }
+        grads.da0 = da_next;
+    }
+
+    /// `a_next = tanh(Wax·xt + Waa·a_prev + ba)`, `y = softmax(Wya·a_next + by)`.
+    #[inline]
+    fn step_forward<const M: usize>(
+        &self,
+        xt: &SMatrix<T, N_X, M>,
+        a_prev: &SMatrix<T, N_A, M>,
+        a_next: &mut SMatrix<T, N_A, M>,
+        y: &mut SMatrix<T, N_Y, M>,
+    ) {
+        kernel::affine(a_next, &self.waa, a_prev, &self.wax, xt, &self.ba);
+        tanh_in_place(a_next);
+        kernel::head(y, &self.wya, a_next, &self.by);
+        softmax_columns_in_place(y);
+    }
+
+    /// Accumulates one step's gradients: `dparams += …`, `dxt += Waxᵀ·dz`,
+    /// `da_prev += Waaᵀ·dz`.
+    #[inline]
+    fn step_backward<const M: usize>(
+        &self,
+        da_next: &SMatrix<T, N_A, M>,
+        step: StepRef<'_, T, N_X, N_A, M>,
+        dparams: &mut Self,
+        dxt: &mut SMatrix<T, N_X, M>,
+        da_prev: &mut SMatrix<T, N_A, M>,
+    ) {
+        let dz = step
+            .a_next
+            .zip_map(da_next, |a, d| tanh_grad_from_output(a) * d);
+        kernel::acc_param_grads(
+            &mut dparams.waa,
+            &mut dparams.wax,
+            &mut dparams.ba,
+            &dz,
+            step.a_prev,
+            step.xt,
+        );
+        kernel::acc_input_grads(da_prev, dxt, &self.waa, &self.wax, &dz);
+    }
+}
+
+/// One step's cache, borrowed from an [`RnnCache`] or an [`RnnTape`].
+#[derive(Clone, Copy)]
+struct StepRef<'a, T, const N_X: usize, const N_A: usize, const M: usize> {
+    xt: &'a SMatrix<T, N_X, M>,
+    a_prev: &'a SMatrix<T, N_A, M>,
+    a_next: &'a SMatrix<T, N_A, M>,
+}
+
+impl<
+        T: Real,
+        const N_X: usize,
+        const N_A: usize,
+        const N_Y: usize,
+        const M: usize,
+        const T_X: usize,
+    > RnnTape<T, N_X, N_A, N_Y, M, T_X>
+{
+    /// A tape of zeros, to be filled by [`RnnParams::forward_into`].
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::RnnTape;
+    /// let tape = RnnTape::<f64, 3, 5, 2, 10, 4>::zeros();
+    /// assert!(tape.a.iter().all(|a| a.iter().all(|&v| v == 0.0)));
+    /// ```
+    pub fn zeros() -> Self {
+        Self {
+            x: [SMatrix::zeros(); T_X],
+            a0: SMatrix::zeros(),
+            a: [SMatrix::zeros(); T_X],
+            y_pred: [SMatrix::zeros(); T_X],
+        }
+    }
+}
+
+impl<
+        T: Real,
+        const N_X: usize,
+        const N_A: usize,
+        const N_Y: usize,
+        const M: usize,
+        const T_X: usize,
+    > RnnGrads<T, N_X, N_A, N_Y, M, T_X>
+{
+    /// All-zero gradients, to be filled by [`RnnParams::backward_into`].
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::RnnGrads;
+    /// let g = RnnGrads::<f32, 3, 5, 2, 1, 6>::zeros();
+    /// assert_eq!(g.da0.sum(), 0.0);
+    /// ```
+    pub fn zeros() -> Self {
+        Self {
+            dx: [SMatrix::zeros(); T_X],
+            da0: SMatrix::zeros(),
+            dparams: RnnParams::zeros(),
+        }
+    }
+}

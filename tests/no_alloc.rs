@@ -1,0 +1,545 @@
+//! Proves that the library never touches the heap: a counting `#[global_allocator]` wraps
+//! `std::alloc::System`, and every public computation (cells, sequences, `Params` walks,
+//! numpy-layout loaders and their error paths, seeds'-layout accessors, activations) runs
+//! inside a counting window that must see zero `alloc` / `alloc_zeroed` / `realloc` calls.
+//!
+//! `harness = false` (see `Cargo.toml`): libtest's own threads and output capture would
+//! allocate concurrently with the windows, so this is a plain `main` on one thread. All inputs
+//! are built, and every label formatted, *before* a window opens; printing happens after it
+//! closes. A self-check first proves that the counter does see allocations, so the test can
+//! fail.
+//!
+//! Run: `cargo test --test no_alloc` (debug) and `cargo test --release --test no_alloc`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::any::type_name;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nalgebra::SMatrix;
+use tinyrnn::activation::{
+    sigmoid_in_place, softmax_columns, softmax_columns_in_place, tanh_in_place,
+};
+use tinyrnn::lstm::LstmSlices;
+use tinyrnn::params::{matrix_from_row_major, matrix_to_row_major};
+use tinyrnn::rnn::RnnSlices;
+use tinyrnn::{Error, LstmGrads, LstmParams, LstmTape, Params, Real, RnnGrads, RnnParams, RnnTape};
+
+// ---------------------------------------------------------------------------------------------
+// The counting allocator.
+// ---------------------------------------------------------------------------------------------
+
+/// Number of `alloc` + `alloc_zeroed` + `realloc` calls since the program started.
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+struct CountingAlloc;
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so `System`'s
+// guarantees carry over; the only addition is an atomic increment.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwarded from our caller, who upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: `ptr` was allocated by this allocator (i.e. by `System`) with `layout`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by this allocator (i.e. by `System`) with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+/// Runs `f` inside a counting window; returns its (black-boxed) result and how many
+/// allocations happened during the call.
+fn measure<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    let before = ALLOCS.load(Ordering::SeqCst);
+    let r = black_box(f());
+    let after = ALLOCS.load(Ordering::SeqCst);
+    (r, after - before)
+}
+
+/// Runs the checks and collects the non-zero counts.
+struct Checker {
+    checks: usize,
+    failures: Vec<String>,
+}
+
+impl Checker {
+    /// Runs `f` in a counting window, prints `no_alloc: {ctx} {what} ... N allocations`, and
+    /// records a failure if `N != 0`. `ctx` and `what` are formatted before the window opens.
+    fn zero<R>(&mut self, ctx: &str, what: &str, f: impl FnOnce() -> R) -> R {
+        let (r, n) = measure(f);
+        println!("no_alloc: {ctx} {what} ... {n} allocations");
+        self.checks += 1;
+        if n != 0 {
+            self.failures.push(format!("{ctx} {what}: {n} allocations"));
+        }
+        r
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic, non-trivial inputs.
+// ---------------------------------------------------------------------------------------------
+
+/// A 64-bit linear congruential generator (Knuth's MMIX constants).
+struct Lcg(u64);
+
+impl Lcg {
+    /// Uniform in `[-scale, scale)`.
+    fn next<T: Real>(&mut self, scale: f64) -> T {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let u = (self.0 >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
+        T::lit((2.0 * u - 1.0) * scale)
+    }
+
+    fn matrix<T: Real, const R: usize, const C: usize>(&mut self, scale: f64) -> SMatrix<T, R, C> {
+        SMatrix::from_fn(|_, _| self.next(scale))
+    }
+
+    fn seq<T: Real, const R: usize, const C: usize, const L: usize>(
+        &mut self,
+        scale: f64,
+    ) -> [SMatrix<T, R, C>; L] {
+        core::array::from_fn(|_| self.matrix(scale))
+    }
+
+    fn vec<T: Real>(&mut self, len: usize, scale: f64) -> Vec<T> {
+        (0..len).map(|_| self.next(scale)).collect()
+    }
+
+    /// Every tensor of `p` filled with values in `[-scale, scale)`.
+    fn params<T: Real, P: Params<T>>(&mut self, scale: f64) -> P {
+        let mut p = P::zeros();
+        for t in p.tensors_mut() {
+            for v in t.iter_mut() {
+                *v = self.next(scale);
+            }
+        }
+        p
+    }
+}
+
+fn sum_sq<T: Real, const R: usize, const C: usize>(m: &SMatrix<T, R, C>) -> f64 {
+    m.iter().map(|v| v.as_f64() * v.as_f64()).sum()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checks.
+// ---------------------------------------------------------------------------------------------
+
+/// The counter really counts: one window per allocation entry point, each must see > 0.
+fn self_check() {
+    let ((), boxed) = measure(|| drop(black_box(Box::new([7u64; 16]))));
+    let ((), zeroed) = measure(|| drop(black_box(vec![0u8; 4096])));
+    let mut grow: Vec<u32> = Vec::with_capacity(1);
+    grow.push(1);
+    let ((), realloc) = measure(|| {
+        grow.extend(0..1000u32);
+        black_box(&grow);
+    });
+    println!("no_alloc: self-check Box::new ... {boxed} allocations (must be > 0)");
+    println!("no_alloc: self-check vec![0; 4096] ... {zeroed} allocations (must be > 0)");
+    println!("no_alloc: self-check Vec growth ... {realloc} allocations (must be > 0)");
+    assert!(boxed > 0, "the counting allocator missed an alloc");
+    assert!(zeroed > 0, "the counting allocator missed an alloc_zeroed");
+    assert!(realloc > 0, "the counting allocator missed a realloc");
+}
+
+/// The [`Params`] trait methods on `P` (an `RnnParams` or `LstmParams`), including their
+/// error paths.
+fn check_params<T: Real, P: Params<T>>(ck: &mut Checker, ctx: &str, rng: &mut Lcg) {
+    let p: P = rng.params(0.5);
+    let x: P = rng.params(0.5);
+    let mut y = p.clone();
+    let mut flat = vec![T::zero(); P::LEN];
+    let mut short = vec![T::zero(); P::LEN - 1];
+    let good_src = rng.vec::<T>(P::LEN, 1.0);
+    let long_src = rng.vec::<T>(P::LEN + 1, 1.0);
+    let mut bad_src = good_src.clone();
+    bad_src[P::LEN / 2] = T::NAN;
+    let mut nan_p = p.clone();
+    if let Some(t) = nan_p.tensors_mut().last() {
+        t[0] = T::INFINITY;
+    }
+
+    let z: P = ck.zero(ctx, "Params::zeros", || P::zeros());
+    assert_eq!(z.dot(&z), T::zero());
+    ck.zero(ctx, "Params::tensors", || {
+        p.tensors().map(|t| t.len()).sum::<usize>()
+    });
+    ck.zero(ctx, "Params::tensors_mut", || {
+        for t in y.tensors_mut() {
+            t[0] += T::one();
+        }
+    });
+    ck.zero(ctx, "Params::axpy", || y.axpy(T::lit(-0.25), &x));
+    ck.zero(ctx, "Params::scale", || y.scale(T::lit(1.5)));
+    let d = ck.zero(ctx, "Params::dot", || y.dot(&x));
+    assert!(d != T::zero() && d.is_finite());
+    let r = ck.zero(ctx, "Params::check_finite ok", || y.check_finite());
+    assert_eq!(r, Ok(()));
+    let r = ck.zero(ctx, "Params::check_finite err", || nan_p.check_finite());
+    assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
+    let r = ck.zero(ctx, "Params::copy_to_flat ok", || y.copy_to_flat(&mut flat));
+    assert_eq!(r, Ok(()));
+    assert!(flat.iter().any(|v| *v != T::zero()));
+    let r = ck.zero(ctx, "Params::copy_to_flat err (short)", || {
+        y.copy_to_flat(&mut short)
+    });
+    assert!(matches!(r, Err(Error::LengthMismatch { .. })), "{r:?}");
+    let r = ck.zero(ctx, "Params::copy_from_flat ok", || {
+        y.copy_from_flat(&good_src)
+    });
+    assert_eq!(r, Ok(()));
+    let r = ck.zero(ctx, "Params::copy_from_flat err (long)", || {
+        y.copy_from_flat(&long_src)
+    });
+    assert!(matches!(r, Err(Error::LengthMismatch { .. })), "{r:?}");
+    let r = ck.zero(ctx, "Params::copy_from_flat err (NaN)", || {
+        y.copy_from_flat(&bad_src)
+    });
+    assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
+    ck.zero(ctx, "Params::fill_zero", || y.fill_zero());
+    assert_eq!(y.dot(&y), T::zero());
+}
+
+/// Everything, for one scalar type and one shape. `N_C` must be `N_A + N_X` (the seeds'
+/// concatenated LSTM gate width; checked at compile time by the library).
+fn run_config<
+    T: Real,
+    const N_X: usize,
+    const N_A: usize,
+    const N_Y: usize,
+    const M: usize,
+    const T_X: usize,
+    const N_C: usize,
+>(
+    ck: &mut Checker,
+    seed: u64,
+) {
+    let ty = type_name::<T>();
+    let rnn = format!("rnn {ty} M={M}");
+    let lstm = format!("lstm {ty} M={M}");
+    let act = format!("activation {ty} M={M}");
+    let mut rng = Lcg(seed);
+
+    // ---- RNN: inputs -------------------------------------------------------------------------
+    let rp: RnnParams<T, N_X, N_A, N_Y> = rng.params(0.6);
+    let xt: SMatrix<T, N_X, M> = rng.matrix(1.0);
+    let a_prev: SMatrix<T, N_A, M> = rng.matrix(0.8);
+    let da_next: SMatrix<T, N_A, M> = rng.matrix(1.0);
+    let xs: [SMatrix<T, N_X, M>; T_X] = rng.seq(1.0);
+    let a0: SMatrix<T, N_A, M> = rng.matrix(0.8);
+    let das: [SMatrix<T, N_A, M>; T_X] = rng.seq(1.0);
+    let mut rtape = RnnTape::<T, N_X, N_A, N_Y, M, T_X>::zeros();
+    let mut rgrads = RnnGrads::<T, N_X, N_A, N_Y, M, T_X>::zeros();
+    // numpy-layout slices, and wrong ones for the error paths.
+    let (wax, waa, ba) = (
+        rng.vec::<T>(N_A * N_X, 0.5),
+        rng.vec::<T>(N_A * N_A, 0.5),
+        rng.vec::<T>(N_A, 0.5),
+    );
+    let (wya, by) = (rng.vec::<T>(N_Y * N_A, 0.5), rng.vec::<T>(N_Y, 0.5));
+    let rs = RnnSlices {
+        wax: &wax,
+        waa: &waa,
+        ba: &ba,
+        wya: &wya,
+        by: &by,
+    };
+    let rs_short = RnnSlices {
+        waa: &waa[..N_A * N_A - 1],
+        ..rs
+    };
+    let by_long = rng.vec::<T>(N_Y + 1, 0.5);
+    let rs_long = RnnSlices { by: &by_long, ..rs };
+    let mut wya_nan = wya.clone();
+    wya_nan[N_Y * N_A - 1] = T::NAN;
+    let rs_nan = RnnSlices {
+        wya: &wya_nan,
+        ..rs
+    };
+
+    // ---- RNN: checks -------------------------------------------------------------------------
+    let step = ck.zero(&rnn, "cell_forward", || {
+        rp.cell_forward(black_box(&xt), black_box(&a_prev))
+    });
+    assert!(sum_sq(&step.a_next) > 0.0 && sum_sq(&step.y_pred) > 0.0);
+    let cg = ck.zero(&rnn, "cell_backward", || {
+        rp.cell_backward(black_box(&da_next), black_box(&step.cache))
+    });
+    assert!(sum_sq(&cg.dxt) > 0.0 && cg.dparams.dot(&cg.dparams) > T::zero());
+    let tape = ck.zero(&rnn, "forward", || {
+        rp.forward(black_box(&xs), black_box(&a0))
+    });
+    ck.zero(&rnn, "forward_into", || {
+        rp.forward_into(black_box(&xs), black_box(&a0), &mut rtape)
+    });
+    assert_eq!(tape, rtape);
+    assert!(sum_sq(&tape.a[T_X - 1]) > 0.0);
+    let g = ck.zero(&rnn, "backward", || {
+        rp.backward(black_box(&das), black_box(&tape))
+    });
+    ck.zero(&rnn, "backward_into", || {
+        rp.backward_into(black_box(&das), black_box(&rtape), &mut rgrads)
+    });
+    assert_eq!(g, rgrads);
+    assert!(sum_sq(&g.da0) > 0.0 && g.dparams.dot(&g.dparams) > T::zero());
+    ck.zero(
+        &rnn,
+        "RnnTape::zeros",
+        RnnTape::<T, N_X, N_A, N_Y, M, T_X>::zeros,
+    );
+    ck.zero(
+        &rnn,
+        "RnnGrads::zeros",
+        RnnGrads::<T, N_X, N_A, N_Y, M, T_X>::zeros,
+    );
+    let r = ck.zero(&rnn, "from_row_major ok", || {
+        RnnParams::<T, N_X, N_A, N_Y>::from_row_major(black_box(&rs))
+    });
+    let loaded = r.expect("valid RnnSlices");
+    assert_eq!(loaded.wax[(N_A - 1, 0)], wax[(N_A - 1) * N_X]);
+    let r = ck.zero(&rnn, "from_row_major err (short waa)", || {
+        RnnParams::<T, N_X, N_A, N_Y>::from_row_major(black_box(&rs_short))
+    });
+    assert_eq!(
+        r,
+        Err(Error::LengthMismatch {
+            what: "waa",
+            expected: N_A * N_A,
+            found: N_A * N_A - 1
+        })
+    );
+    let r = ck.zero(&rnn, "from_row_major err (long by)", || {
+        RnnParams::<T, N_X, N_A, N_Y>::from_row_major(black_box(&rs_long))
+    });
+    assert!(
+        matches!(r, Err(Error::LengthMismatch { what: "by", .. })),
+        "{r:?}"
+    );
+    let r = ck.zero(&rnn, "from_row_major err (NaN wya)", || {
+        RnnParams::<T, N_X, N_A, N_Y>::from_row_major(black_box(&rs_nan))
+    });
+    assert!(
+        matches!(r, Err(Error::NonFinite { what: "wya", .. })),
+        "{r:?}"
+    );
+    check_params::<T, RnnParams<T, N_X, N_A, N_Y>>(ck, &rnn, &mut rng);
+
+    // ---- LSTM: inputs ------------------------------------------------------------------------
+    let lp: LstmParams<T, N_X, N_A, N_Y> = rng.params(0.6);
+    let c_prev: SMatrix<T, N_A, M> = rng.matrix(1.0);
+    let dc_next: SMatrix<T, N_A, M> = rng.matrix(1.0);
+    let c0: SMatrix<T, N_A, M> = rng.matrix(1.0);
+    let mut ltape = LstmTape::<T, N_X, N_A, N_Y, M, T_X>::zeros();
+    let mut lgrads = LstmGrads::<T, N_X, N_A, N_Y, M, T_X>::zeros();
+    let w_seeds: SMatrix<T, N_A, N_C> = rng.matrix(0.5);
+    let mut lp_set = lp;
+    let gate = |rng: &mut Lcg| rng.vec::<T>(N_A * N_C, 0.5);
+    let (wf, wi, wc, wo) = (
+        gate(&mut rng),
+        gate(&mut rng),
+        gate(&mut rng),
+        gate(&mut rng),
+    );
+    let bias = |rng: &mut Lcg| rng.vec::<T>(N_A, 0.5);
+    let (bf, bi, bc, bo) = (
+        bias(&mut rng),
+        bias(&mut rng),
+        bias(&mut rng),
+        bias(&mut rng),
+    );
+    let (wy, ly_by) = (rng.vec::<T>(N_Y * N_A, 0.5), rng.vec::<T>(N_Y, 0.5));
+    let ls = LstmSlices {
+        wf: &wf,
+        bf: &bf,
+        wi: &wi,
+        bi: &bi,
+        wc: &wc,
+        bc: &bc,
+        wo: &wo,
+        bo: &bo,
+        wy: &wy,
+        by: &ly_by,
+    };
+    let ls_short = LstmSlices {
+        wi: &wi[..N_A * N_C - 1],
+        ..ls
+    };
+    let bo_long = rng.vec::<T>(N_A + 1, 0.5);
+    let ls_long = LstmSlices { bo: &bo_long, ..ls };
+    let mut wc_inf = wc.clone();
+    wc_inf[N_C] = T::NEG_INFINITY;
+    let ls_nan = LstmSlices { wc: &wc_inf, ..ls };
+
+    // ---- LSTM: checks ------------------------------------------------------------------------
+    let step = ck.zero(&lstm, "cell_forward", || {
+        lp.cell_forward(black_box(&xt), black_box(&a_prev), black_box(&c_prev))
+    });
+    assert!(sum_sq(&step.a_next) > 0.0 && sum_sq(&step.c_next) > 0.0);
+    let cg = ck.zero(&lstm, "cell_backward", || {
+        lp.cell_backward(
+            black_box(&da_next),
+            black_box(&dc_next),
+            black_box(&step.cache),
+        )
+    });
+    assert!(sum_sq(&cg.dc_prev) > 0.0 && cg.dparams.dot(&cg.dparams) > T::zero());
+    let tape0 = ck.zero(&lstm, "forward", || {
+        lp.forward(black_box(&xs), black_box(&a0))
+    });
+    assert_eq!(tape0.c0, SMatrix::<T, N_A, M>::zeros());
+    let tape = ck.zero(&lstm, "forward_with_c0", || {
+        lp.forward_with_c0(black_box(&xs), black_box(&a0), black_box(&c0))
+    });
+    ck.zero(&lstm, "forward_into", || {
+        lp.forward_into(black_box(&xs), black_box(&a0), black_box(&c0), &mut ltape)
+    });
+    assert_eq!(tape, ltape);
+    assert!(sum_sq(&tape.c[T_X - 1]) > 0.0);
+    let g = ck.zero(&lstm, "backward", || {
+        lp.backward(black_box(&das), black_box(&tape))
+    });
+    ck.zero(&lstm, "backward_into", || {
+        lp.backward_into(black_box(&das), black_box(&ltape), &mut lgrads)
+    });
+    assert_eq!(g, lgrads);
+    assert!(sum_sq(&g.dc0) > 0.0 && g.dparams.dot(&g.dparams) > T::zero());
+    ck.zero(
+        &lstm,
+        "LstmTape::zeros",
+        LstmTape::<T, N_X, N_A, N_Y, M, T_X>::zeros,
+    );
+    ck.zero(
+        &lstm,
+        "LstmGrads::zeros",
+        LstmGrads::<T, N_X, N_A, N_Y, M, T_X>::zeros,
+    );
+    // The seeds'-layout accessors, all four gates.
+    let got = ck.zero(&lstm, "wf/wi/wc/wo", || {
+        let p = black_box(&lp);
+        (p.wf::<N_C>(), p.wi::<N_C>(), p.wc::<N_C>(), p.wo::<N_C>())
+    });
+    assert_eq!(got.0[(N_A - 1, N_C - 1)], lp.wfx[(N_A - 1, N_X - 1)]);
+    assert_eq!(got.3[(0, 0)], lp.woa[(0, 0)]);
+    ck.zero(&lstm, "set_wf/set_wi/set_wc/set_wo", || {
+        let w = black_box(&w_seeds);
+        lp_set.set_wf(w);
+        lp_set.set_wi(w);
+        lp_set.set_wc(w);
+        lp_set.set_wo(w);
+    });
+    assert_eq!(lp_set.wf::<N_C>(), w_seeds);
+    assert_eq!(lp_set.wo::<N_C>(), w_seeds);
+    let r = ck.zero(&lstm, "from_row_major ok", || {
+        LstmParams::<T, N_X, N_A, N_Y>::from_row_major(black_box(&ls))
+    });
+    let loaded = r.expect("valid LstmSlices");
+    assert_eq!(loaded.wfx[(0, 0)], wf[N_A]);
+    let r = ck.zero(&lstm, "from_row_major err (short wi)", || {
+        LstmParams::<T, N_X, N_A, N_Y>::from_row_major(black_box(&ls_short))
+    });
+    assert_eq!(
+        r,
+        Err(Error::LengthMismatch {
+            what: "wi",
+            expected: N_A * N_C,
+            found: N_A * N_C - 1
+        })
+    );
+    let r = ck.zero(&lstm, "from_row_major err (long bo)", || {
+        LstmParams::<T, N_X, N_A, N_Y>::from_row_major(black_box(&ls_long))
+    });
+    assert!(
+        matches!(r, Err(Error::LengthMismatch { what: "bo", .. })),
+        "{r:?}"
+    );
+    let r = ck.zero(&lstm, "from_row_major err (-inf wc)", || {
+        LstmParams::<T, N_X, N_A, N_Y>::from_row_major(black_box(&ls_nan))
+    });
+    assert_eq!(
+        r,
+        Err(Error::NonFinite {
+            what: "wc",
+            index: N_C
+        })
+    );
+    check_params::<T, LstmParams<T, N_X, N_A, N_Y>>(ck, &lstm, &mut rng);
+
+    // ---- activations and the generic row-major helpers ---------------------------------------
+    let logits: SMatrix<T, N_Y, M> = rng.matrix(5.0);
+    let mut z_soft = logits;
+    let mut z_sig: SMatrix<T, N_A, M> = rng.matrix(4.0);
+    let mut z_tanh: SMatrix<T, N_A, M> = rng.matrix(4.0);
+    let row_major = rng.vec::<T>(N_A * N_X, 1.0);
+    let mut out = vec![T::zero(); N_A * N_X];
+    let y = ck.zero(&act, "softmax_columns", || {
+        softmax_columns(black_box(&logits))
+    });
+    for col in y.column_iter() {
+        assert!((col.sum().as_f64() - 1.0).abs() < 1e-5);
+    }
+    ck.zero(&act, "softmax_columns_in_place", || {
+        softmax_columns_in_place(&mut z_soft)
+    });
+    assert_eq!(z_soft, y);
+    ck.zero(&act, "sigmoid_in_place", || sigmoid_in_place(&mut z_sig));
+    ck.zero(&act, "tanh_in_place", || tanh_in_place(&mut z_tanh));
+    let w = ck.zero(&act, "matrix_from_row_major ok", || {
+        matrix_from_row_major::<T, N_A, N_X>("w", black_box(&row_major))
+    });
+    let w = w.expect("valid row-major slice");
+    let r = ck.zero(&act, "matrix_from_row_major err (short)", || {
+        matrix_from_row_major::<T, N_A, N_X>("w", black_box(&row_major[1..]))
+    });
+    assert!(matches!(r, Err(Error::LengthMismatch { .. })), "{r:?}");
+    let r = ck.zero(&act, "matrix_to_row_major", || {
+        matrix_to_row_major(black_box(&w), &mut out)
+    });
+    assert_eq!(r, Ok(()));
+    assert_eq!(out, row_major);
+}
+
+fn main() {
+    self_check();
+
+    let mut ck = Checker {
+        checks: 0,
+        failures: Vec::new(),
+    };
+    // The course configuration (N_X=3, N_A=5, N_Y=2, M=10, T_X=7) and batch 1.
+    run_config::<f32, 3, 5, 2, 10, 7, 8>(&mut ck, 1);
+    run_config::<f64, 3, 5, 2, 10, 7, 8>(&mut ck, 2);
+    run_config::<f32, 4, 6, 3, 1, 5, 10>(&mut ck, 3);
+    run_config::<f64, 4, 6, 3, 1, 5, 10>(&mut ck, 4);
+
+    if !ck.failures.is_empty() {
+        panic!(
+            "{} of {} checks allocated:\n  {}",
+            ck.failures.len(),
+            ck.checks,
+            ck.failures.join("\n  ")
+        );
+    }
+    println!("no_alloc: all {} checks made 0 allocations", ck.checks);
+}
