@@ -41,6 +41,13 @@ pub enum Error {
         /// column-major order for [`Params`](crate::Params) tensors).
         index: usize,
     },
+    /// A class-index target was not below the number of classes `N_Y`.
+    ClassOutOfRange {
+        /// The class index given.
+        index: usize,
+        /// The number of classes, `N_Y`.
+        classes: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -53,6 +60,12 @@ impl fmt::Display for Error {
             } => write!(f, "{what}: expected {expected} values, found {found}"),
             Error::NonFinite { what, index } => {
                 write!(f, "{what}: value at index {index} is NaN or infinite")
+            }
+            Error::ClassOutOfRange { index, classes } => {
+                write!(
+                    f,
+                    "class index {index} is out of range for {classes} classes"
+                )
             }
         }
     }

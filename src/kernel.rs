@@ -9,7 +9,8 @@
 //! - [`acc_input_grads`] — `da += Waᵀ·dz`, `dx += Wxᵀ·dz` (gradients flowing back to the
 //!   inputs and the previous state).
 //!
-//! plus [`head`] (`z = W·a + b·1ᵀ`, the output layer). Keeping them here means a faster
+//! plus [`head`] (`z = W·a + b·1ᵀ`, the output layer) and the pieces the output layer's
+//! backward pass uses ([`acc_outer`], [`acc_row_sums`], [`acc_tr_mul`]). Keeping them here means a faster
 //! implementation (blocked loops, SIMD, a fused gate layout) changes this file only.
 //! Everything accumulates into caller-provided storage: no temporaries, no transposes.
 
@@ -53,7 +54,40 @@ pub(crate) fn head<T: Real, const R: usize, const N_A: usize, const M: usize>(
     z.gemm(T::one(), w, a, T::one());
 }
 
-/// `dWa += dz·aᵀ`, `dWx += dz·xᵀ`, `db += dz·1` (the bias gradient sums the batch columns).
+/// `dW += dz·hᵀ`: one rank-1 update per batch column, accumulated in place.
+#[inline]
+pub(crate) fn acc_outer<T: Real, const R: usize, const C: usize, const M: usize>(
+    dw: &mut SMatrix<T, R, C>,
+    dz: &SMatrix<T, R, M>,
+    h: &SMatrix<T, C, M>,
+) {
+    for (dzj, hj) in dz.column_iter().zip(h.column_iter()) {
+        dw.ger(T::one(), &dzj, &hj, T::one());
+    }
+}
+
+/// `db += dz·1`: the bias gradient sums the batch columns.
+#[inline]
+pub(crate) fn acc_row_sums<T: Real, const R: usize, const M: usize>(
+    db: &mut SVector<T, R>,
+    dz: &SMatrix<T, R, M>,
+) {
+    for dzj in dz.column_iter() {
+        *db += dzj;
+    }
+}
+
+/// `out += Wᵀ·dz`.
+#[inline]
+pub(crate) fn acc_tr_mul<T: Real, const R: usize, const C: usize, const M: usize>(
+    out: &mut SMatrix<T, C, M>,
+    w: &SMatrix<T, R, C>,
+    dz: &SMatrix<T, R, M>,
+) {
+    out.gemm_tr(T::one(), w, dz, T::one());
+}
+
+/// `dWa += dz·aᵀ`, `dWx += dz·xᵀ`, `db += dz·1` (the weight gradients of [`affine`]).
 #[inline]
 pub(crate) fn acc_param_grads<
     T: Real,
@@ -69,15 +103,12 @@ pub(crate) fn acc_param_grads<
     a: &SMatrix<T, N_A, M>,
     x: &SMatrix<T, N_X, M>,
 ) {
-    for j in 0..M {
-        let dzj = dz.column(j);
-        dwa.ger(T::one(), &dzj, &a.column(j), T::one());
-        dwx.ger(T::one(), &dzj, &x.column(j), T::one());
-        *db += dzj;
-    }
+    acc_outer(dwa, dz, a);
+    acc_outer(dwx, dz, x);
+    acc_row_sums(db, dz);
 }
 
-/// `da += Waᵀ·dz`, `dx += Wxᵀ·dz`.
+/// `da += Waᵀ·dz`, `dx += Wxᵀ·dz` (the input gradients of [`affine`]).
 #[inline]
 pub(crate) fn acc_input_grads<
     T: Real,
@@ -92,8 +123,8 @@ pub(crate) fn acc_input_grads<
     wx: &SMatrix<T, R, N_X>,
     dz: &SMatrix<T, R, M>,
 ) {
-    da.gemm_tr(T::one(), wa, dz, T::one());
-    dx.gemm_tr(T::one(), wx, dz, T::one());
+    acc_tr_mul(da, wa, dz);
+    acc_tr_mul(dx, wx, dz);
 }
 
 #[cfg(test)]

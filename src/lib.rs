@@ -33,12 +33,32 @@
 //! params.axpy(-0.1, &grads.dparams);
 //! ```
 //!
+//! Training from a loss, with every buffer owned by the caller:
+//!
+//! ```
+//! use nalgebra::SMatrix;
+//! use tinyrnn::{init::{Init, Rng}, loss::Target, optim::Adam, train::LstmWorkspace, LstmParams};
+//!
+//! let mut model = LstmParams::<f32, 3, 8, 2>::init(&Init::default(), &mut Rng::new(42));
+//! let mut opt = Adam::new(1e-2);
+//! let mut ws = LstmWorkspace::<f32, 3, 8, 2, 4, 20>::zeros(); // batch 4, 20 steps
+//! let x = [SMatrix::<f32, 3, 4>::repeat(0.1); 20];
+//! let labels = [0, 1, 1, 0];
+//! let loss = ws.train_step(&mut model, &mut opt, &x, &Target::ClassLast(&labels))?;
+//! assert!(loss > 0.0);
+//! # Ok::<(), tinyrnn::Error>(())
+//! ```
+//!
 //! # Where things are
 //!
 //! | module | contents |
 //! |---|---|
 //! | [`rnn`] | [`RnnParams`], its cache, [`RnnTape`], [`RnnGrads`]: `a⟨t⟩ = tanh(Wax·x⟨t⟩ + Waa·a⟨t−1⟩ + ba)` |
 //! | [`lstm`] | [`LstmParams`], its gates and cache, [`LstmTape`], [`LstmGrads`], and the seeds' `(N_A, N_A + N_X)` weight layout |
+//! | [`train`] | [`train::Workspace`]: the whole model's gradient from a loss in one call, and a full training step; [`train::Recurrent`], what the cells share |
+//! | [`loss`] | output heads (softmax, linear), targets (class indices, probabilities, values; last step or every step), cross-entropy and squared error |
+//! | [`optim`] | SGD, momentum, Adam, gradient clipping by value and by global norm |
+//! | [`init`] | a seedable generator and Glorot / fan-in initialisation, forget-gate bias |
 //! | [`params`] | [`Params`], walking parameters, gradients and optimizer state as flat slices; numpy (row-major) loading |
 //! | [`activation`] | `σ`, `tanh`, per-column softmax, derivatives from outputs |
 //! | [`Real`] | the scalar trait (`f32`, `f64`) |
@@ -88,11 +108,15 @@
 
 pub mod activation;
 mod error;
+pub mod init;
 mod kernel;
+pub mod loss;
 pub mod lstm;
+pub mod optim;
 pub mod params;
 mod real;
 pub mod rnn;
+pub mod train;
 
 pub use error::Error;
 pub use lstm::{LstmGrads, LstmParams, LstmTape};

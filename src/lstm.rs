@@ -69,6 +69,7 @@ use crate::activation::{
     sigmoid_grad_from_output, sigmoid_in_place, softmax_columns_in_place, tanh_grad_from_output,
     tanh_in_place,
 };
+use crate::init::{Init, Rng};
 use crate::params::{check_len, matrix_from_row_major};
 use crate::{kernel, Error, Params, Real};
 use nalgebra::{SMatrix, SVector};
@@ -510,6 +511,32 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
         wo, set_wo, woa, wox, "output gate";
     }
 
+    /// Freshly initialised parameters: weights by `init.weights` (Glorot uniform by default,
+    /// each gate's `a` and `x` blocks drawn as `(N_A, N_A)` and `(N_A, N_X)` matrices), the
+    /// forget-gate bias `bf` at `init.forget_bias` (1 by default), other biases zero.
+    /// Reproducible from the generator's seed.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::init::{Init, Rng};
+    /// use tinyrnn::LstmParams;
+    ///
+    /// let p = LstmParams::<f32, 6, 32, 4>::init(&Init::default(), &mut Rng::new(0));
+    /// let limit = (6.0_f32 / 38.0).sqrt(); // Glorot, Wfx is 32 × 6
+    /// assert!(p.wfx.iter().all(|v| v.abs() <= limit));
+    /// assert_eq!((p.bf[0], p.bi[0]), (1.0, 0.0));
+    /// ```
+    pub fn init(init: &Init, rng: &mut Rng) -> Self {
+        let mut p = Self::zeros();
+        for (wa, wx, _) in p.gates_mut() {
+            init.fill(wa, N_A, rng);
+            init.fill(wx, N_A, rng);
+        }
+        init.fill(&mut p.wy, N_A, rng);
+        p.bf.fill(T::lit(init.forget_bias));
+        p
+    }
+
     /// Builds the parameters from the seeds' layout as flat row-major slices (numpy's
     /// `W.ravel()`, each gate weight `(N_A, N_A + N_X)` with the `a⟨t−1⟩` columns first).
     /// Rejects a slice of the wrong length or holding a NaN or infinity.
@@ -599,9 +626,9 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
                 gates: &mut out.cache.gates,
                 a_next: &mut out.a_next,
                 c_next: &mut out.c_next,
-                y: &mut out.y_pred,
             },
         );
+        self.predict_into(&out.a_next, &mut out.y_pred);
         out
     }
 
@@ -730,13 +757,42 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
         c0: &SMatrix<T, N_A, M>,
         tape: &mut LstmTape<T, N_X, N_A, N_Y, M, T_X>,
     ) {
+        self.forward_hidden_into(x, a0, c0, tape);
+        for (a, y) in tape.a.iter().zip(&mut tape.y_pred) {
+            self.predict_into(a, y);
+        }
+    }
+
+    /// The recurrence alone: fills every field of `tape` except `tape.y_pred`, which is left
+    /// as it was. For training with another output head or a loss at some steps only (see
+    /// [`crate::train`]), and for inference that reads only the hidden states.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{LstmParams, LstmTape, Params};
+    ///
+    /// let mut p = LstmParams::<f32, 3, 5, 2>::zeros();
+    /// p.bc.fill(0.2);
+    /// let x = [SMatrix::<f32, 3, 1>::zeros(); 6];
+    /// let mut tape = LstmTape::zeros();
+    /// p.forward_hidden_into(&x, &SMatrix::zeros(), &SMatrix::zeros(), &mut tape);
+    /// assert_eq!(tape.c, p.forward(&x, &SMatrix::zeros()).c);
+    /// assert_eq!(tape.y_pred[5], SMatrix::<f32, 2, 1>::zeros()); // untouched
+    /// ```
+    pub fn forward_hidden_into<const M: usize, const T_X: usize>(
+        &self,
+        x: &[SMatrix<T, N_X, M>; T_X],
+        a0: &SMatrix<T, N_A, M>,
+        c0: &SMatrix<T, N_A, M>,
+        tape: &mut LstmTape<T, N_X, N_A, N_Y, M, T_X>,
+    ) {
         tape.x = *x;
         tape.a0 = *a0;
         tape.c0 = *c0;
         let (mut a_prev, mut c_prev) = (*a0, *c0);
-        let outputs = tape.a.iter_mut().zip(&mut tape.c);
-        let records = tape.gates.iter_mut().zip(&mut tape.y_pred);
-        for ((xt, (a, c)), (gates, y)) in x.iter().zip(outputs).zip(records) {
+        let states = tape.a.iter_mut().zip(&mut tape.c);
+        for ((xt, (a, c)), gates) in x.iter().zip(states).zip(&mut tape.gates) {
             self.step_forward(
                 xt,
                 &a_prev,
@@ -745,7 +801,6 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
                     gates,
                     a_next: a,
                     c_next: c,
-                    y,
                 },
             );
             (a_prev, c_prev) = (*a, *c);
@@ -878,14 +933,21 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
         ]
     }
 
-    /// One step: gates, `c_next`, `a_next`, `y`, written into `out`.
+    /// `y = softmax(Wy·a + by)`.
+    #[inline]
+    fn predict_into<const M: usize>(&self, a: &SMatrix<T, N_A, M>, y: &mut SMatrix<T, N_Y, M>) {
+        kernel::head(y, &self.wy, a, &self.by);
+        softmax_columns_in_place(y);
+    }
+
+    /// One step: gates, `c_next`, `a_next`, written into `out`.
     #[inline]
     fn step_forward<const M: usize>(
         &self,
         xt: &SMatrix<T, N_X, M>,
         a_prev: &SMatrix<T, N_A, M>,
         c_prev: &SMatrix<T, N_A, M>,
-        out: StepOut<'_, T, N_A, N_Y, M>,
+        out: StepOut<'_, T, N_A, M>,
     ) {
         let g = out.gates;
         let [pf, pi, pc, po] = self.gates();
@@ -904,8 +966,6 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
         tanh_in_place(&mut g.tanh_c);
         out.a_next.copy_from(&g.o);
         out.a_next.component_mul_assign(&g.tanh_c);
-        kernel::head(out.y, &self.wy, out.a_next, &self.by);
-        softmax_columns_in_place(out.y);
     }
 
     /// One backward step: accumulates into `dparams` and `out.dxt` / `out.da_prev`, and
@@ -947,11 +1007,10 @@ struct StepRef<'a, T, const N_X: usize, const N_A: usize, const M: usize> {
 }
 
 /// Where one forward step writes.
-struct StepOut<'a, T, const N_A: usize, const N_Y: usize, const M: usize> {
+struct StepOut<'a, T, const N_A: usize, const M: usize> {
     gates: &'a mut LstmGates<T, N_A, M>,
     a_next: &'a mut SMatrix<T, N_A, M>,
     c_next: &'a mut SMatrix<T, N_A, M>,
-    y: &'a mut SMatrix<T, N_Y, M>,
 }
 
 /// Where one backward step writes its input gradients.

@@ -111,6 +111,62 @@ pub trait Params<T: Real>: Sized + Clone {
         acc
     }
 
+    /// The squared L2 norm over every scalar, `Σ θ_k²`.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Params, RnnParams};
+    /// let mut g = RnnParams::<f32, 1, 1, 1>::zeros();
+    /// (g.wax[0], g.by[0]) = (3.0, 4.0);
+    /// assert_eq!(g.norm_squared(), 25.0);
+    /// ```
+    fn norm_squared(&self) -> T {
+        self.dot(self)
+    }
+
+    /// Clips every scalar to `[-max, max]` (the course's `np.clip(g, -max, max)`).
+    /// NaN stays NaN.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Params, RnnParams};
+    /// let mut g = RnnParams::<f32, 1, 1, 1>::zeros();
+    /// (g.wax[0], g.waa[0]) = (7.0, -0.5);
+    /// g.clip_value(5.0);
+    /// assert_eq!((g.wax[0], g.waa[0]), (5.0, -0.5));
+    /// ```
+    fn clip_value(&mut self, max: T) {
+        for t in self.tensors_mut() {
+            for v in t.iter_mut() {
+                if *v > max {
+                    *v = max;
+                } else if *v < -max {
+                    *v = -max;
+                }
+            }
+        }
+    }
+
+    /// Rescales all tensors together so that their global L2 norm is at most `max_norm`
+    /// (TensorFlow's `clip_by_global_norm`); returns the norm before clipping. Directions are
+    /// kept: every scalar is multiplied by the same `min(1, max_norm / norm)`.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Params, RnnParams};
+    /// let mut g = RnnParams::<f64, 1, 1, 1>::zeros();
+    /// (g.wax[0], g.by[0]) = (3.0, 4.0);
+    /// assert_eq!(g.clip_global_norm(1.0), 5.0);
+    /// assert!((g.wax[0] - 0.6).abs() < 1e-15 && (g.by[0] - 0.8).abs() < 1e-15);
+    /// ```
+    fn clip_global_norm(&mut self, max_norm: T) -> T {
+        let norm = self.norm_squared().sqrt_libm();
+        if norm > max_norm {
+            self.scale(max_norm / norm);
+        }
+        norm
+    }
+
     /// Returns `Err(Error::NonFinite)` naming the first tensor and index holding a NaN or an
     /// infinity.
     ///

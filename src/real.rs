@@ -62,6 +62,18 @@ pub trait Real:
     /// ```
     fn as_f64(self) -> f64;
 
+    /// A uniform sample in `[0, 1)` from 64 random bits: the top 24 bits for `f32`, the top
+    /// 53 for `f64`, converted exactly (no `f64` arithmetic on an `f32` device).
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::Real;
+    /// assert_eq!(f32::unit_from_bits(0), 0.0);
+    /// assert_eq!(f32::unit_from_bits(u64::MAX), 1.0 - f32::EPSILON / 2.0);
+    /// assert_eq!(f64::unit_from_bits(1 << 63), 0.5);
+    /// ```
+    fn unit_from_bits(bits: u64) -> Self;
+
     /// `e^x`, computed by `libm` (`expf` / `exp`).
     ///
     /// # Example
@@ -138,7 +150,7 @@ pub trait Real:
 }
 
 macro_rules! impl_real {
-    ($t:ty, $exp:path, $tanh:path, $ln:path, $sqrt:path) => {
+    ($t:ty, $mantissa:literal, $exp:path, $tanh:path, $ln:path, $sqrt:path) => {
         impl Real for $t {
             const EPS: Self = <$t>::EPSILON;
             const NAN: Self = <$t>::NAN;
@@ -152,6 +164,11 @@ macro_rules! impl_real {
             #[inline(always)]
             fn as_f64(self) -> f64 {
                 self as f64
+            }
+            #[inline(always)]
+            fn unit_from_bits(bits: u64) -> Self {
+                // The top `$mantissa` bits, scaled by 2^-$mantissa: exact in the target type.
+                (bits >> (64 - $mantissa)) as $t * (1.0 / (1_u64 << $mantissa) as $t)
             }
             #[inline(always)]
             fn exp_libm(self) -> Self {
@@ -177,8 +194,8 @@ macro_rules! impl_real {
     };
 }
 
-impl_real!(f32, libm::expf, libm::tanhf, libm::logf, libm::sqrtf);
-impl_real!(f64, libm::exp, libm::tanh, libm::log, libm::sqrt);
+impl_real!(f32, 24, libm::expf, libm::tanhf, libm::logf, libm::sqrtf);
+impl_real!(f64, 53, libm::exp, libm::tanh, libm::log, libm::sqrt);
 
 #[cfg(test)]
 mod tests {

@@ -36,6 +36,7 @@
 //! | [`RnnGrads`] | `s·M·(T_X·N_X + N_A)` + the parameter gradient |
 
 use crate::activation::{softmax_columns_in_place, tanh_grad_from_output, tanh_in_place};
+use crate::init::{Init, Rng};
 use crate::params::matrix_from_row_major;
 use crate::{kernel, Error, Params, Real};
 use nalgebra::{SMatrix, SVector};
@@ -307,6 +308,27 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> RnnParams<T,
         })
     }
 
+    /// Freshly initialised parameters: weights by `init.weights` (Glorot uniform by default),
+    /// biases zero. Reproducible from the generator's seed.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::init::{Init, Rng};
+    /// use tinyrnn::RnnParams;
+    ///
+    /// let p = RnnParams::<f32, 3, 5, 2>::init(&Init::default(), &mut Rng::new(0));
+    /// let limit = (6.0_f32 / 10.0).sqrt(); // Glorot, Waa is 5 × 5
+    /// assert!(p.waa.iter().all(|v| v.abs() <= limit));
+    /// assert_eq!(p.ba.sum(), 0.0);
+    /// ```
+    pub fn init(init: &Init, rng: &mut Rng) -> Self {
+        let mut p = Self::zeros();
+        init.fill(&mut p.wax, N_A, rng);
+        init.fill(&mut p.waa, N_A, rng);
+        init.fill(&mut p.wya, N_A, rng);
+        p
+    }
+
     /// One forward step (the seeds' `rnn_cell_forward`):
     /// `a_next = tanh(Wax·xt + Waa·a_prev + ba)`, `y_pred = softmax(Wya·a_next + by)`.
     ///
@@ -331,7 +353,8 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> RnnParams<T,
     ) -> RnnCellForward<T, N_X, N_A, N_Y, M> {
         let mut a_next = SMatrix::zeros();
         let mut y_pred = SMatrix::zeros();
-        self.step_forward(xt, a_prev, &mut a_next, &mut y_pred);
+        self.step_forward(xt, a_prev, &mut a_next);
+        self.predict_into(&a_next, &mut y_pred);
         RnnCellForward {
             a_next,
             y_pred,
@@ -443,11 +466,40 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> RnnParams<T,
         a0: &SMatrix<T, N_A, M>,
         tape: &mut RnnTape<T, N_X, N_A, N_Y, M, T_X>,
     ) {
+        self.forward_hidden_into(x, a0, tape);
+        for (a, y) in tape.a.iter().zip(&mut tape.y_pred) {
+            self.predict_into(a, y);
+        }
+    }
+
+    /// The recurrence alone: fills `tape.x`, `tape.a0` and `tape.a`, and leaves
+    /// `tape.y_pred` as it was. For training with another output head or a loss at some steps
+    /// only (see [`crate::train`]), and for inference that reads only the hidden states.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{Params, RnnParams, RnnTape};
+    ///
+    /// let mut p = RnnParams::<f32, 3, 5, 2>::zeros();
+    /// p.ba.fill(0.2);
+    /// let x = [SMatrix::<f32, 3, 1>::zeros(); 6];
+    /// let mut tape = RnnTape::zeros();
+    /// p.forward_hidden_into(&x, &SMatrix::zeros(), &mut tape);
+    /// assert_eq!(tape.a, p.forward(&x, &SMatrix::zeros()).a);
+    /// assert_eq!(tape.y_pred[5], SMatrix::<f32, 2, 1>::zeros()); // untouched
+    /// ```
+    pub fn forward_hidden_into<const M: usize, const T_X: usize>(
+        &self,
+        x: &[SMatrix<T, N_X, M>; T_X],
+        a0: &SMatrix<T, N_A, M>,
+        tape: &mut RnnTape<T, N_X, N_A, N_Y, M, T_X>,
+    ) {
         tape.x = *x;
         tape.a0 = *a0;
         let mut a_prev = *a0;
-        for ((xt, a), y) in x.iter().zip(&mut tape.a).zip(&mut tape.y_pred) {
-            self.step_forward(xt, &a_prev, a, y);
+        for (xt, a) in x.iter().zip(&mut tape.a) {
+            self.step_forward(xt, &a_prev, a);
             a_prev = *a;
         }
     }
@@ -527,18 +579,22 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> RnnParams<T,
         grads.da0 = da_next;
     }
 
-    /// `a_next = tanh(Wax·xt + Waa·a_prev + ba)`, `y = softmax(Wya·a_next + by)`.
+    /// `a_next = tanh(Wax·xt + Waa·a_prev + ba)`.
     #[inline]
     fn step_forward<const M: usize>(
         &self,
         xt: &SMatrix<T, N_X, M>,
         a_prev: &SMatrix<T, N_A, M>,
         a_next: &mut SMatrix<T, N_A, M>,
-        y: &mut SMatrix<T, N_Y, M>,
     ) {
         kernel::affine(a_next, &self.waa, a_prev, &self.wax, xt, &self.ba);
         tanh_in_place(a_next);
-        kernel::head(y, &self.wya, a_next, &self.by);
+    }
+
+    /// `y = softmax(Wya·a + by)`.
+    #[inline]
+    fn predict_into<const M: usize>(&self, a: &SMatrix<T, N_A, M>, y: &mut SMatrix<T, N_Y, M>) {
+        kernel::head(y, &self.wya, a, &self.by);
         softmax_columns_in_place(y);
     }
 

@@ -87,3 +87,24 @@ fn readme_table_numbers() {
     assert_eq!(size_of::<LstmTape<f32, 16, 32, 12, 1, 50>>(), 50_656);
     assert_eq!(size_of::<LstmGrads<f32, 16, 32, 12, 1, 50>>(), 30_128);
 }
+
+/// The training workspace is the tape, the gradients and one `∂J/∂a` per step; Adam keeps two
+/// parameter-sized moments (README table).
+#[test]
+fn training_memory() {
+    use tinyrnn::optim::Adam;
+    use tinyrnn::train::LstmWorkspace;
+    assert_eq!(size_of::<LstmWorkspace<f32, 3, 5, 2, 10, 7>>(), 15_008);
+    assert_eq!(size_of::<LstmWorkspace<f32, 16, 32, 12, 1, 50>>(), 87_184);
+    assert_eq!(size_of::<LstmWorkspace<f32, 6, 32, 4, 8, 10>>(), 111_632);
+    assert_eq!(
+        size_of::<LstmWorkspace<f32, 6, 32, 4, 8, 10>>(),
+        size_of::<LstmTape<f32, 6, 32, 4, 8, 10>>()
+            + size_of::<LstmGrads<f32, 6, 32, 4, 8, 10>>()
+            + 4 * 32 * 8 * 10
+    );
+    assert_eq!(size_of::<LstmParams<f32, 6, 32, 4>>(), 20_496);
+    // Two moments plus the hyperparameters, the clip, the step count and the β powers.
+    let adam = size_of::<Adam<f32, LstmParams<f32, 3, 5, 2>>>();
+    assert!((2 * 768..2 * 768 + 64).contains(&adam), "{adam}");
+}

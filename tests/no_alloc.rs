@@ -1,6 +1,7 @@
 //! Proves that the library never touches the heap: a counting `#[global_allocator]` wraps
 //! `std::alloc::System`, and every public computation (cells, sequences, `Params` walks,
-//! numpy-layout loaders and their error paths, seeds'-layout accessors, activations) runs
+//! numpy-layout loaders and their error paths, seeds'-layout accessors, activations, and full
+//! training steps: initialisation, losses, backward passes, optimizers, inference) runs
 //! inside a counting window that must see zero `alloc` / `alloc_zeroed` / `realloc` calls.
 //!
 //! `harness = false` (see `Cargo.toml`): libtest's own threads and output capture would
@@ -20,9 +21,13 @@ use nalgebra::SMatrix;
 use tinyrnn::activation::{
     sigmoid_in_place, softmax_columns, softmax_columns_in_place, tanh_in_place,
 };
+use tinyrnn::init::{Init, Rng};
+use tinyrnn::loss::{Head, Target};
 use tinyrnn::lstm::LstmSlices;
+use tinyrnn::optim::{Adam, Clip, Momentum, Sgd};
 use tinyrnn::params::{matrix_from_row_major, matrix_to_row_major};
 use tinyrnn::rnn::RnnSlices;
+use tinyrnn::train::{Recurrent, Workspace};
 use tinyrnn::{Error, LstmGrads, LstmParams, LstmTape, Params, Real, RnnGrads, RnnParams, RnnTape};
 
 // ---------------------------------------------------------------------------------------------
@@ -520,6 +525,116 @@ fn run_config<
     assert_eq!(out, row_major);
 }
 
+/// A whole training run's worth of calls for the cell `C`: initialisation, the workspace,
+/// every kind of target through `accumulate`, full training steps with each optimizer (with
+/// clipping), inference, and the error paths.
+fn check_training<
+    T: Real,
+    C: Recurrent<T, N_X, N_A, N_Y> + PartialEq + core::fmt::Debug,
+    const N_X: usize,
+    const N_A: usize,
+    const N_Y: usize,
+    const M: usize,
+    const T_X: usize,
+>(
+    ck: &mut Checker,
+    cell: &str,
+    seed: u64,
+) {
+    let ctx = format!("train {cell} {} M={M}", type_name::<T>());
+    let mut rng = Lcg(seed);
+    let x: [SMatrix<T, N_X, M>; T_X] = rng.seq(1.0);
+    let classes: [usize; M] = core::array::from_fn(|j| j % N_Y);
+    let classes_each: [[usize; M]; T_X] =
+        core::array::from_fn(|t| core::array::from_fn(|j| (j + t) % N_Y));
+    let bad_classes: [usize; M] = [N_Y; M];
+    let probs: SMatrix<T, N_Y, M> = SMatrix::repeat(T::one() / T::lit(N_Y as f64));
+    let probs_each = [probs; T_X];
+    let values: SMatrix<T, N_Y, M> = rng.matrix(1.0);
+    let values_each: [SMatrix<T, N_Y, M>; T_X] = rng.seq(1.0);
+    let init = Init::default();
+
+    let mut model = ck.zero(&ctx, "init", || C::init(&init, &mut Rng::new(seed)));
+    let mut ws = ck.zero(
+        &ctx,
+        "Workspace::zeros",
+        Workspace::<T, C, N_X, N_A, N_Y, M, T_X>::zeros,
+    );
+    let targets = [
+        ("ClassLast", Target::ClassLast(&classes)),
+        ("ClassEach", Target::ClassEach(&classes_each)),
+        ("ProbLast", Target::ProbLast(&probs)),
+        ("ProbEach", Target::ProbEach(&probs_each)),
+        ("ValueLast", Target::ValueLast(&values)),
+        ("ValueEach", Target::ValueEach(&values_each)),
+    ];
+    let labels: Vec<String> = targets
+        .iter()
+        .map(|(n, _)| format!("accumulate {n}"))
+        .collect();
+    for ((_, target), label) in targets.iter().zip(&labels) {
+        let loss = ck.zero(&ctx, label, || ws.accumulate(&model, black_box(&x), target));
+        assert!(loss.expect("valid target").is_finite());
+    }
+    let mut sgd = Sgd::new(T::lit(0.01)).with_clip(Clip::Value(T::one()));
+    let mut momentum = ck.zero(&ctx, "Momentum::new", || {
+        Momentum::<T, C>::new(T::lit(0.01), T::lit(0.9))
+    });
+    let mut adam = ck.zero(&ctx, "Adam::new", || {
+        Adam::<T, C>::new(T::lit(0.01)).with_clip(Clip::GlobalNorm(T::one()))
+    });
+    let step = Target::ClassLast(&classes);
+    let r = ck.zero(&ctx, "train_step Sgd", || {
+        ws.train_step(&mut model, &mut sgd, black_box(&x), &step)
+    });
+    assert!(r.is_ok());
+    let r = ck.zero(&ctx, "train_step Momentum", || {
+        ws.train_step(&mut model, &mut momentum, black_box(&x), &step)
+    });
+    assert!(r.is_ok());
+    let r = ck.zero(&ctx, "train_step Adam", || {
+        ws.train_step(&mut model, &mut adam, black_box(&x), &step)
+    });
+    assert!(r.is_ok());
+    let r = ck.zero(&ctx, "train_step Adam (ValueEach)", || {
+        ws.train_step(
+            &mut model,
+            &mut adam,
+            black_box(&x),
+            &Target::ValueEach(&values_each),
+        )
+    });
+    assert!(r.is_ok());
+    let before = model.clone();
+    let r = ck.zero(&ctx, "train_step err (class out of range)", || {
+        ws.train_step(
+            &mut model,
+            &mut adam,
+            black_box(&x),
+            &Target::ClassLast(&bad_classes),
+        )
+    });
+    assert_eq!(
+        r,
+        Err(Error::ClassOutOfRange {
+            index: N_Y,
+            classes: N_Y
+        })
+    );
+    assert_eq!(model, before);
+    let y = ck.zero(&ctx, "predict", || {
+        *ws.predict(&model, black_box(&x), Head::Softmax)
+            .last()
+            .expect("T_X > 0")
+    });
+    for col in y.column_iter() {
+        assert!((col.sum().as_f64() - 1.0).abs() < 1e-5);
+    }
+    ck.zero(&ctx, "zero_grads", || ws.zero_grads());
+    let mut order: [usize; 16] = core::array::from_fn(|k| k);
+    ck.zero(&ctx, "Rng::shuffle", || Rng::new(seed).shuffle(&mut order));
+}
+
 fn main() {
     self_check();
 
@@ -532,6 +647,12 @@ fn main() {
     run_config::<f64, 3, 5, 2, 10, 7, 8>(&mut ck, 2);
     run_config::<f32, 4, 6, 3, 1, 5, 10>(&mut ck, 3);
     run_config::<f64, 4, 6, 3, 1, 5, 10>(&mut ck, 4);
+    check_training::<f32, LstmParams<f32, 3, 5, 2>, 3, 5, 2, 10, 7>(&mut ck, "lstm", 5);
+    check_training::<f64, LstmParams<f64, 3, 5, 2>, 3, 5, 2, 10, 7>(&mut ck, "lstm", 6);
+    check_training::<f32, RnnParams<f32, 3, 5, 2>, 3, 5, 2, 10, 7>(&mut ck, "rnn", 7);
+    check_training::<f64, RnnParams<f64, 3, 5, 2>, 3, 5, 2, 10, 7>(&mut ck, "rnn", 8);
+    check_training::<f32, LstmParams<f32, 4, 6, 3>, 4, 6, 3, 1, 5>(&mut ck, "lstm", 9);
+    check_training::<f64, RnnParams<f64, 4, 6, 3>, 4, 6, 3, 1, 5>(&mut ck, "rnn", 10);
 
     if !ck.failures.is_empty() {
         panic!(

@@ -1,0 +1,421 @@
+//! Optimizers: SGD, SGD with momentum and Adam, with gradient clipping.
+//!
+//! An optimizer's state has the same type as the parameters (Adam's `m` and `v` are two more
+//! [`LstmParams`](crate::LstmParams), say), so it lives wherever the parameters live, a
+//! `static` included, and [`Optimizer::step`] walks parameters, gradients and state together
+//! through [`Params`]. Nothing allocates.
+//!
+//! Clipping, as Keras' `clipvalue` / `global_clipnorm`, is part of the optimizer's
+//! configuration ([`Clip`]) and applies to the gradient as the update reads it; the gradient
+//! buffer itself is not modified.
+//!
+//! ```
+//! use nalgebra::SMatrix;
+//! use tinyrnn::optim::{Adam, Clip, Optimizer};
+//! use tinyrnn::{Params, RnnParams};
+//!
+//! let mut p = RnnParams::<f32, 2, 3, 1>::zeros();
+//! let mut g = RnnParams::<f32, 2, 3, 1>::zeros();
+//! g.ba.fill(10.0);
+//! let mut adam = Adam::new(0.01).with_clip(Clip::GlobalNorm(1.0));
+//! adam.step(&mut p, &g);
+//! assert!((p.ba[0] + 0.01).abs() < 1e-6); // Adam's first step moves each weight by ≈ lr
+//! ```
+
+use crate::{Params, Real};
+
+/// Gradient clipping applied by an optimizer before its update.
+///
+/// # Example
+/// ```
+/// use tinyrnn::optim::Clip;
+/// assert_eq!(Clip::<f32>::default(), Clip::None);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Clip<T> {
+    /// No clipping.
+    #[default]
+    None,
+    /// Clamp every gradient scalar to `[-max, max]` (the course's `np.clip`).
+    Value(T),
+    /// Rescale the whole gradient so that its global L2 norm is at most this.
+    GlobalNorm(T),
+}
+
+impl<T: Real> Clip<T> {
+    /// The factor the global-norm clip multiplies every gradient scalar by (1 otherwise).
+    fn scale<P: Params<T>>(&self, grads: &P) -> T {
+        match *self {
+            Clip::GlobalNorm(max) => {
+                let norm = grads.norm_squared().sqrt_libm();
+                if norm > max {
+                    max / norm
+                } else {
+                    T::one()
+                }
+            }
+            _ => T::one(),
+        }
+    }
+
+    /// One gradient scalar as the update reads it.
+    #[inline(always)]
+    fn apply(&self, g: T, scale: T) -> T {
+        let g = g * scale;
+        match *self {
+            Clip::Value(max) if g > max => max,
+            Clip::Value(max) if g < -max => -max,
+            _ => g,
+        }
+    }
+}
+
+/// A rule that updates parameters from the gradient of a loss to minimise.
+///
+/// # Example
+/// ```
+/// use tinyrnn::optim::{Optimizer, Sgd};
+/// use tinyrnn::{Params, RnnParams};
+///
+/// fn descend<O: Optimizer<f64, RnnParams<f64, 1, 1, 1>>>(opt: &mut O) -> f64 {
+///     let mut p = RnnParams::zeros();
+///     let mut g = RnnParams::zeros();
+///     g.wax[0] = 1.0;
+///     opt.step(&mut p, &g);
+///     p.wax[0]
+/// }
+/// assert_eq!(descend(&mut Sgd::new(0.5)), -0.5);
+/// ```
+pub trait Optimizer<T: Real, P: Params<T>> {
+    /// Updates `params` one step against `grads`.
+    fn step(&mut self, params: &mut P, grads: &P);
+}
+
+/// Plain stochastic gradient descent: `θ ← θ − lr·g`.
+///
+/// # Example
+/// ```
+/// use tinyrnn::optim::{Clip, Optimizer, Sgd};
+/// use tinyrnn::{Params, RnnParams};
+///
+/// let mut p = RnnParams::<f64, 1, 1, 1>::zeros();
+/// let mut g = RnnParams::<f64, 1, 1, 1>::zeros();
+/// g.waa[0] = 8.0;
+/// Sgd::new(0.1).with_clip(Clip::Value(5.0)).step(&mut p, &g);
+/// assert_eq!(p.waa[0], -0.5); // the gradient was clipped to 5
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sgd<T> {
+    /// Learning rate.
+    pub lr: T,
+    /// Clipping applied to the gradient.
+    pub clip: Clip<T>,
+}
+
+impl<T: Real> Sgd<T> {
+    /// SGD with learning rate `lr` and no clipping.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::Sgd;
+    /// assert_eq!(Sgd::new(0.1_f32).lr, 0.1);
+    /// ```
+    pub fn new(lr: T) -> Self {
+        Self {
+            lr,
+            clip: Clip::None,
+        }
+    }
+
+    /// The same optimizer with the given clipping.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::{Clip, Sgd};
+    /// assert_eq!(Sgd::new(0.1_f32).with_clip(Clip::Value(1.0)).clip, Clip::Value(1.0));
+    /// ```
+    pub fn with_clip(self, clip: Clip<T>) -> Self {
+        Self { clip, ..self }
+    }
+}
+
+impl<T: Real, P: Params<T>> Optimizer<T, P> for Sgd<T> {
+    fn step(&mut self, params: &mut P, grads: &P) {
+        let s = self.clip.scale(grads);
+        for (p, g) in params.tensors_mut().zip(grads.tensors()) {
+            for (p, &g) in p.iter_mut().zip(g) {
+                *p -= self.lr * self.clip.apply(g, s);
+            }
+        }
+    }
+}
+
+/// SGD with momentum, in PyTorch's form: `v ← μ·v + g`, `θ ← θ − lr·v`.
+///
+/// The velocity `v` has the parameters' type.
+///
+/// # Example
+/// ```
+/// use tinyrnn::optim::{Momentum, Optimizer};
+/// use tinyrnn::{Params, RnnParams};
+///
+/// let mut p = RnnParams::<f64, 1, 1, 1>::zeros();
+/// let mut g = RnnParams::<f64, 1, 1, 1>::zeros();
+/// g.by[0] = 1.0;
+/// let mut opt = Momentum::new(0.1, 0.9);
+/// opt.step(&mut p, &g); // v = 1,   θ = −0.1
+/// opt.step(&mut p, &g); // v = 1.9, θ = −0.29
+/// assert!((p.by[0] + 0.29).abs() < 1e-15);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Momentum<T, P> {
+    /// Learning rate.
+    pub lr: T,
+    /// Momentum coefficient `μ`.
+    pub momentum: T,
+    /// Clipping applied to the gradient.
+    pub clip: Clip<T>,
+    /// The velocity, one scalar per parameter.
+    pub velocity: P,
+}
+
+impl<T: Real, P: Params<T>> Momentum<T, P> {
+    /// Momentum SGD with zero initial velocity and no clipping.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::Momentum;
+    /// use tinyrnn::{LstmParams, Params};
+    /// let opt = Momentum::<f32, LstmParams<f32, 2, 3, 1>>::new(0.01, 0.9);
+    /// assert_eq!(opt.velocity, LstmParams::zeros());
+    /// ```
+    pub fn new(lr: T, momentum: T) -> Self {
+        Self {
+            lr,
+            momentum,
+            clip: Clip::None,
+            velocity: P::zeros(),
+        }
+    }
+
+    /// The same optimizer with the given clipping.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::{Clip, Momentum};
+    /// use tinyrnn::RnnParams;
+    /// let opt = Momentum::<f32, RnnParams<f32, 2, 3, 1>>::new(0.01, 0.9).with_clip(Clip::GlobalNorm(5.0));
+    /// assert_eq!(opt.clip, Clip::GlobalNorm(5.0));
+    /// ```
+    pub fn with_clip(self, clip: Clip<T>) -> Self {
+        Self { clip, ..self }
+    }
+}
+
+impl<T: Real, P: Params<T>> Optimizer<T, P> for Momentum<T, P> {
+    fn step(&mut self, params: &mut P, grads: &P) {
+        let s = self.clip.scale(grads);
+        let tensors = params
+            .tensors_mut()
+            .zip(grads.tensors())
+            .zip(self.velocity.tensors_mut());
+        for ((p, g), v) in tensors {
+            for ((p, &g), v) in p.iter_mut().zip(g).zip(v.iter_mut()) {
+                *v = self.momentum * *v + self.clip.apply(g, s);
+                *p -= self.lr * *v;
+            }
+        }
+    }
+}
+
+/// Adam (Kingma & Ba 2015) with bias correction:
+/// `m ← β1·m + (1−β1)·g`, `v ← β2·v + (1−β2)·g²`,
+/// `θ ← θ − lr · m̂ / (√v̂ + ε)` with `m̂ = m / (1 − β1^t)`, `v̂ = v / (1 − β2^t)`.
+///
+/// The moments `m` and `v` have the parameters' type. Defaults: `β1 = 0.9`, `β2 = 0.999`,
+/// `ε = 1e-8` (PyTorch's).
+///
+/// # Example
+/// ```
+/// use tinyrnn::optim::{Adam, Optimizer};
+/// use tinyrnn::{Params, RnnParams};
+///
+/// let mut p = RnnParams::<f64, 1, 1, 1>::zeros();
+/// let mut g = RnnParams::<f64, 1, 1, 1>::zeros();
+/// g.wax[0] = 4.0;
+/// let mut adam = Adam::new(0.001);
+/// adam.step(&mut p, &g);
+/// // m̂ = g and v̂ = g² after one step, so the update is lr·g/(|g| + ε) ≈ lr.
+/// assert!((p.wax[0] + 0.001).abs() < 1e-11);
+/// assert_eq!(adam.steps(), 1);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adam<T, P> {
+    /// Learning rate.
+    pub lr: T,
+    /// Decay of the first moment, `β1`.
+    pub beta1: T,
+    /// Decay of the second moment, `β2`.
+    pub beta2: T,
+    /// `ε`, added to `√v̂`.
+    pub eps: T,
+    /// Clipping applied to the gradient.
+    pub clip: Clip<T>,
+    /// First moment estimate `m`.
+    pub m: P,
+    /// Second moment estimate `v`.
+    pub v: P,
+    steps: u32,
+    beta1_power: T,
+    beta2_power: T,
+}
+
+impl<T: Real, P: Params<T>> Adam<T, P> {
+    /// Adam with learning rate `lr`, the default `β1`, `β2`, `ε`, zero moments, no clipping.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::Adam;
+    /// use tinyrnn::RnnParams;
+    /// let adam = Adam::<f32, RnnParams<f32, 2, 3, 1>>::new(1e-3);
+    /// assert_eq!((adam.beta1, adam.beta2, adam.eps), (0.9, 0.999, 1e-8));
+    /// ```
+    pub fn new(lr: T) -> Self {
+        Self {
+            lr,
+            beta1: T::lit(0.9),
+            beta2: T::lit(0.999),
+            eps: T::lit(1e-8),
+            clip: Clip::None,
+            m: P::zeros(),
+            v: P::zeros(),
+            steps: 0,
+            beta1_power: T::one(),
+            beta2_power: T::one(),
+        }
+    }
+
+    /// The same optimizer with the given clipping.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::{Adam, Clip};
+    /// use tinyrnn::RnnParams;
+    /// let adam = Adam::<f64, RnnParams<f64, 2, 3, 1>>::new(1e-3).with_clip(Clip::Value(1.0));
+    /// assert_eq!(adam.clip, Clip::Value(1.0));
+    /// ```
+    pub fn with_clip(self, clip: Clip<T>) -> Self {
+        Self { clip, ..self }
+    }
+
+    /// The number of updates made so far (`t` in the bias correction).
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::Adam;
+    /// use tinyrnn::RnnParams;
+    /// assert_eq!(Adam::<f32, RnnParams<f32, 1, 1, 1>>::new(0.1).steps(), 0);
+    /// ```
+    pub fn steps(&self) -> u32 {
+        self.steps
+    }
+}
+
+impl<T: Real, P: Params<T>> Optimizer<T, P> for Adam<T, P> {
+    fn step(&mut self, params: &mut P, grads: &P) {
+        let s = self.clip.scale(grads);
+        self.steps = self.steps.saturating_add(1);
+        self.beta1_power *= self.beta1;
+        self.beta2_power *= self.beta2;
+        let one = T::one();
+        // θ −= lr/(1−β1^t) · m / (√(v/(1−β2^t)) + ε)
+        let step = self.lr / (one - self.beta1_power);
+        let v_scale = one / (one - self.beta2_power);
+        let (b1, b2) = (self.beta1, self.beta2);
+        let tensors = params
+            .tensors_mut()
+            .zip(grads.tensors())
+            .zip(self.m.tensors_mut().zip(self.v.tensors_mut()));
+        for ((p, g), (m, v)) in tensors {
+            for ((p, &g), (m, v)) in p.iter_mut().zip(g).zip(m.iter_mut().zip(v.iter_mut())) {
+                let g = self.clip.apply(g, s);
+                *m = b1 * *m + (one - b1) * g;
+                *v = b2 * *v + (one - b2) * g * g;
+                *p -= step * *m / ((*v * v_scale).sqrt_libm() + self.eps);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RnnParams;
+
+    type P = RnnParams<f64, 1, 1, 1>;
+
+    fn grads(wax: f64, waa: f64) -> P {
+        let mut g = P::zeros();
+        (g.wax[0], g.waa[0]) = (wax, waa);
+        g
+    }
+
+    /// Adam's first two updates, computed by hand.
+    #[test]
+    fn adam_first_two_updates_by_hand() {
+        let (lr, b1, b2, eps) = (0.1, 0.9, 0.999, 1e-8);
+        let mut p = P::zeros();
+        p.wax[0] = 1.0;
+        let mut adam = Adam::<f64, P>::new(lr);
+        let (g1, g2) = (0.5, -2.0);
+
+        adam.step(&mut p, &grads(g1, 0.0));
+        let (m1, v1) = ((1.0 - b1) * g1, (1.0 - b2) * g1 * g1);
+        let (mh, vh) = (m1 / (1.0 - b1), v1 / (1.0 - b2));
+        let p1 = 1.0 - lr * mh / (vh.sqrt() + eps);
+        assert!((p.wax[0] - p1).abs() < 1e-15, "{} vs {p1}", p.wax[0]);
+        assert!((adam.m.wax[0] - m1).abs() < 1e-15);
+        assert!((adam.v.wax[0] - v1).abs() < 1e-15);
+
+        adam.step(&mut p, &grads(g2, 0.0));
+        let (m2, v2) = (b1 * m1 + (1.0 - b1) * g2, b2 * v1 + (1.0 - b2) * g2 * g2);
+        let (mh, vh) = (m2 / (1.0 - b1 * b1), v2 / (1.0 - b2 * b2));
+        let p2 = p1 - lr * mh / (vh.sqrt() + eps);
+        assert!((p.wax[0] - p2).abs() < 1e-15, "{} vs {p2}", p.wax[0]);
+        // A parameter whose gradient stayed 0 does not move.
+        assert_eq!(p.waa[0], 0.0);
+    }
+
+    #[test]
+    fn momentum_by_hand() {
+        let mut p = P::zeros();
+        let mut opt = Momentum::<f64, P>::new(0.5, 0.8);
+        opt.step(&mut p, &grads(1.0, -1.0)); // v = 1, θ = -0.5
+        opt.step(&mut p, &grads(2.0, 0.0)); // v = 0.8 + 2 = 2.8, θ = -0.5 - 1.4
+        assert!((p.wax[0] + 1.9).abs() < 1e-15);
+        // waa: v = -1 then -0.8: θ = 0.5 + 0.4
+        assert!((p.waa[0] - 0.9).abs() < 1e-15);
+    }
+
+    #[test]
+    fn clipping_by_value_and_by_global_norm() {
+        // Value: each scalar clamped independently.
+        let mut p = P::zeros();
+        Sgd::new(1.0)
+            .with_clip(Clip::Value(1.0))
+            .step(&mut p, &grads(3.0, -0.25));
+        assert_eq!((p.wax[0], p.waa[0]), (-1.0, 0.25));
+        // Global norm: (3, 4) has norm 5; clipped to norm 1 it is (0.6, 0.8).
+        let mut p = P::zeros();
+        Sgd::new(1.0)
+            .with_clip(Clip::GlobalNorm(1.0))
+            .step(&mut p, &grads(3.0, 4.0));
+        assert!((p.wax[0] + 0.6).abs() < 1e-15 && (p.waa[0] + 0.8).abs() < 1e-15);
+        // Below the threshold nothing changes.
+        let mut p = P::zeros();
+        Sgd::new(1.0)
+            .with_clip(Clip::GlobalNorm(10.0))
+            .step(&mut p, &grads(3.0, 4.0));
+        assert_eq!((p.wax[0], p.waa[0]), (-3.0, -4.0));
+    }
+}
