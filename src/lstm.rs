@@ -70,7 +70,7 @@ use crate::activation::{
     tanh_in_place,
 };
 use crate::init::{Init, Rng};
-use crate::params::{check_len, matrix_from_row_major};
+use crate::params::{check_len, matrix_from_row_major, zero_matrix};
 use crate::{kernel, Error, Params, Real};
 use nalgebra::{SMatrix, SVector};
 
@@ -359,24 +359,22 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Params<T>
     ];
     const LEN: usize = 4 * N_A * (N_A + N_X + 1) + N_Y * (N_A + 1);
 
-    fn zeros() -> Self {
-        Self {
-            wfa: SMatrix::zeros(),
-            wfx: SMatrix::zeros(),
-            bf: SVector::zeros(),
-            wia: SMatrix::zeros(),
-            wix: SMatrix::zeros(),
-            bi: SVector::zeros(),
-            wca: SMatrix::zeros(),
-            wcx: SMatrix::zeros(),
-            bc: SVector::zeros(),
-            woa: SMatrix::zeros(),
-            wox: SMatrix::zeros(),
-            bo: SVector::zeros(),
-            wy: SMatrix::zeros(),
-            by: SVector::zeros(),
-        }
-    }
+    const ZEROS: Self = Self {
+        wfa: zero_matrix(),
+        wfx: zero_matrix(),
+        bf: zero_matrix(),
+        wia: zero_matrix(),
+        wix: zero_matrix(),
+        bi: zero_matrix(),
+        wca: zero_matrix(),
+        wcx: zero_matrix(),
+        bc: zero_matrix(),
+        woa: zero_matrix(),
+        wox: zero_matrix(),
+        bo: zero_matrix(),
+        wy: zero_matrix(),
+        by: zero_matrix(),
+    };
 
     fn tensors(&self) -> impl Iterator<Item = &[T]> {
         [
@@ -1029,14 +1027,17 @@ impl<T: Real, const N_A: usize, const M: usize> LstmGates<T, N_A, M> {
     /// assert_eq!(LstmGates::<f32, 4, 2>::zeros().o.sum(), 0.0);
     /// ```
     pub fn zeros() -> Self {
-        Self {
-            f: SMatrix::zeros(),
-            i: SMatrix::zeros(),
-            cc: SMatrix::zeros(),
-            o: SMatrix::zeros(),
-            tanh_c: SMatrix::zeros(),
-        }
+        Self::ZEROS
     }
+
+    /// The all-zero value, usable in `const` and `static` initialisers.
+    pub const ZEROS: Self = Self {
+        f: zero_matrix(),
+        i: zero_matrix(),
+        cc: zero_matrix(),
+        o: zero_matrix(),
+        tanh_c: zero_matrix(),
+    };
 }
 
 impl<
@@ -1057,16 +1058,19 @@ impl<
     /// assert!(tape.c.iter().all(|c| c.iter().all(|&v| v == 0.0)));
     /// ```
     pub fn zeros() -> Self {
-        Self {
-            x: [SMatrix::zeros(); T_X],
-            a0: SMatrix::zeros(),
-            c0: SMatrix::zeros(),
-            a: [SMatrix::zeros(); T_X],
-            c: [SMatrix::zeros(); T_X],
-            gates: [LstmGates::zeros(); T_X],
-            y_pred: [SMatrix::zeros(); T_X],
-        }
+        Self::ZEROS
     }
+
+    /// The all-zero value, usable in `const` and `static` initialisers.
+    pub const ZEROS: Self = Self {
+        x: [zero_matrix(); T_X],
+        a0: zero_matrix(),
+        c0: zero_matrix(),
+        a: [zero_matrix(); T_X],
+        c: [zero_matrix(); T_X],
+        gates: [LstmGates::ZEROS; T_X],
+        y_pred: [zero_matrix(); T_X],
+    };
 }
 
 impl<
@@ -1087,11 +1091,14 @@ impl<
     /// assert_eq!(g.da0.sum(), 0.0);
     /// ```
     pub fn zeros() -> Self {
-        Self {
-            dx: [SMatrix::zeros(); T_X],
-            da0: SMatrix::zeros(),
-            dc0: SMatrix::zeros(),
-            dparams: LstmParams::zeros(),
-        }
+        Self::ZEROS
     }
+
+    /// The all-zero value, usable in `const` and `static` initialisers.
+    pub const ZEROS: Self = Self {
+        dx: [zero_matrix(); T_X],
+        da0: zero_matrix(),
+        dc0: zero_matrix(),
+        dparams: LstmParams::ZEROS,
+    };
 }

@@ -120,7 +120,7 @@ impl<T: Real> Sgd<T> {
     /// use tinyrnn::optim::Sgd;
     /// assert_eq!(Sgd::new(0.1_f32).lr, 0.1);
     /// ```
-    pub fn new(lr: T) -> Self {
+    pub const fn new(lr: T) -> Self {
         Self {
             lr,
             clip: Clip::None,
@@ -134,7 +134,7 @@ impl<T: Real> Sgd<T> {
     /// use tinyrnn::optim::{Clip, Sgd};
     /// assert_eq!(Sgd::new(0.1_f32).with_clip(Clip::Value(1.0)).clip, Clip::Value(1.0));
     /// ```
-    pub fn with_clip(self, clip: Clip<T>) -> Self {
+    pub const fn with_clip(self, clip: Clip<T>) -> Self {
         Self { clip, ..self }
     }
 }
@@ -189,12 +189,12 @@ impl<T: Real, P: Params<T>> Momentum<T, P> {
     /// let opt = Momentum::<f32, LstmParams<f32, 2, 3, 1>>::new(0.01, 0.9);
     /// assert_eq!(opt.velocity, LstmParams::zeros());
     /// ```
-    pub fn new(lr: T, momentum: T) -> Self {
+    pub const fn new(lr: T, momentum: T) -> Self {
         Self {
             lr,
             momentum,
             clip: Clip::None,
-            velocity: P::zeros(),
+            velocity: P::ZEROS,
         }
     }
 
@@ -281,17 +281,32 @@ impl<T: Real, P: Params<T>> Adam<T, P> {
     /// assert_eq!((adam.beta1, adam.beta2, adam.eps), (0.9, 0.999, 1e-8));
     /// ```
     pub fn new(lr: T) -> Self {
+        Self::with_hyperparameters(lr, T::lit(0.9), T::lit(0.999), T::lit(1e-8))
+    }
+
+    /// Adam with every hyperparameter given, as a `const fn`: an optimizer whose state is a
+    /// `static` on a device.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::Adam;
+    /// use tinyrnn::LstmParams;
+    /// static ADAM: Adam<f32, LstmParams<f32, 2, 3, 1>> =
+    ///     Adam::with_hyperparameters(1e-3, 0.9, 0.999, 1e-8);
+    /// assert_eq!(ADAM, Adam::new(1e-3));
+    /// ```
+    pub const fn with_hyperparameters(lr: T, beta1: T, beta2: T, eps: T) -> Self {
         Self {
             lr,
-            beta1: T::lit(0.9),
-            beta2: T::lit(0.999),
-            eps: T::lit(1e-8),
+            beta1,
+            beta2,
+            eps,
             clip: Clip::None,
-            m: P::zeros(),
-            v: P::zeros(),
+            m: P::ZEROS,
+            v: P::ZEROS,
             steps: 0,
-            beta1_power: T::one(),
-            beta2_power: T::one(),
+            beta1_power: T::ONE,
+            beta2_power: T::ONE,
         }
     }
 

@@ -15,7 +15,7 @@
 //! ```
 
 use crate::{Error, Real};
-use nalgebra::SMatrix;
+use nalgebra::{ArrayStorage, SMatrix, SVector};
 
 /// A fixed list of shape-typed tensors that can be walked as flat slices.
 ///
@@ -29,9 +29,20 @@ pub trait Params<T: Real>: Sized + Clone {
     const NAMES: &'static [&'static str];
     /// The number of scalars over all tensors.
     const LEN: usize;
+    /// All tensors zero, usable in `const` and `static` initialisers.
+    const ZEROS: Self;
 
     /// All tensors zero.
-    fn zeros() -> Self;
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{LstmParams, Params};
+    /// static GRADS: LstmParams<f32, 2, 3, 1> = LstmParams::ZEROS; // const-initialised
+    /// assert_eq!(LstmParams::<f32, 2, 3, 1>::zeros(), GRADS);
+    /// ```
+    fn zeros() -> Self {
+        Self::ZEROS
+    }
 
     /// The tensors as flat slices, in [`Params::NAMES`] order.
     fn tensors(&self) -> impl Iterator<Item = &[T]>;
@@ -298,4 +309,52 @@ pub fn matrix_to_row_major<T: Real, const R: usize, const C: usize>(
         *o = m[(k / C, k % C)];
     }
     Ok(())
+}
+
+/// An all-zero matrix, in `const` contexts.
+pub(crate) const fn zero_matrix<T: Real, const R: usize, const C: usize>() -> SMatrix<T, R, C> {
+    SMatrix::from_array_storage(ArrayStorage([[T::ZERO; R]; C]))
+}
+
+/// A matrix from its rows, numpy's order (`rows[r][c]` is element `(r, c)`), as a `const fn`:
+/// parameters can be `static`s built at compile time, which the linker places in flash.
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::params::matrix_from_rows;
+///
+/// static W: SMatrix<f32, 2, 3> = matrix_from_rows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+/// assert_eq!(W[(1, 0)], 4.0);
+/// assert_eq!(W, SMatrix::<f32, 2, 3>::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
+/// ```
+pub const fn matrix_from_rows<T: Real, const R: usize, const C: usize>(
+    rows: [[T; C]; R],
+) -> SMatrix<T, R, C> {
+    // nalgebra stores columns: transpose with `while` loops, which `const fn` allows.
+    let mut cols = [[T::ZERO; R]; C];
+    let mut r = 0;
+    while r < R {
+        let mut c = 0;
+        while c < C {
+            cols[c][r] = rows[r][c];
+            c += 1;
+        }
+        r += 1;
+    }
+    SMatrix::from_array_storage(ArrayStorage(cols))
+}
+
+/// A column vector from an array, as a `const fn` (a bias in a `static`).
+///
+/// # Example
+/// ```
+/// use nalgebra::SVector;
+/// use tinyrnn::params::vector_from_array;
+///
+/// static B: SVector<f64, 3> = vector_from_array([0.5, -1.0, 2.0]);
+/// assert_eq!(B[2], 2.0);
+/// ```
+pub const fn vector_from_array<T: Real, const N: usize>(v: [T; N]) -> SVector<T, N> {
+    SMatrix::from_array_storage(ArrayStorage([v]))
 }

@@ -32,6 +32,10 @@ mod sealed {
 pub trait Real:
     RealField + Copy + Default + Debug + Display + Send + Sync + 'static + sealed::Sealed
 {
+    /// Zero, usable in `const` contexts (`RealField::zero()` is not `const`).
+    const ZERO: Self;
+    /// One, usable in `const` contexts.
+    const ONE: Self;
     /// Machine epsilon of the type (`f32::EPSILON` or `f64::EPSILON`).
     const EPS: Self;
     /// Not a number.
@@ -152,6 +156,8 @@ pub trait Real:
 macro_rules! impl_real {
     ($t:ty, $mantissa:literal, $exp:path, $tanh:path, $ln:path, $sqrt:path) => {
         impl Real for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
             const EPS: Self = <$t>::EPSILON;
             const NAN: Self = <$t>::NAN;
             const INFINITY: Self = <$t>::INFINITY;

@@ -37,7 +37,7 @@
 
 use crate::activation::{softmax_columns_in_place, tanh_grad_from_output, tanh_in_place};
 use crate::init::{Init, Rng};
-use crate::params::matrix_from_row_major;
+use crate::params::{matrix_from_row_major, zero_matrix};
 use crate::{kernel, Error, Params, Real};
 use nalgebra::{SMatrix, SVector};
 
@@ -245,15 +245,13 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Params<T>
     const NAMES: &'static [&'static str] = &["wax", "waa", "ba", "wya", "by"];
     const LEN: usize = N_A * N_X + N_A * N_A + N_A + N_Y * N_A + N_Y;
 
-    fn zeros() -> Self {
-        Self {
-            wax: SMatrix::zeros(),
-            waa: SMatrix::zeros(),
-            ba: SVector::zeros(),
-            wya: SMatrix::zeros(),
-            by: SVector::zeros(),
-        }
-    }
+    const ZEROS: Self = Self {
+        wax: zero_matrix(),
+        waa: zero_matrix(),
+        ba: zero_matrix(),
+        wya: zero_matrix(),
+        by: zero_matrix(),
+    };
 
     fn tensors(&self) -> impl Iterator<Item = &[T]> {
         [
@@ -650,13 +648,16 @@ impl<
     /// assert!(tape.a.iter().all(|a| a.iter().all(|&v| v == 0.0)));
     /// ```
     pub fn zeros() -> Self {
-        Self {
-            x: [SMatrix::zeros(); T_X],
-            a0: SMatrix::zeros(),
-            a: [SMatrix::zeros(); T_X],
-            y_pred: [SMatrix::zeros(); T_X],
-        }
+        Self::ZEROS
     }
+
+    /// The all-zero value, usable in `const` and `static` initialisers.
+    pub const ZEROS: Self = Self {
+        x: [zero_matrix(); T_X],
+        a0: zero_matrix(),
+        a: [zero_matrix(); T_X],
+        y_pred: [zero_matrix(); T_X],
+    };
 }
 
 impl<
@@ -677,10 +678,13 @@ impl<
     /// assert_eq!(g.da0.sum(), 0.0);
     /// ```
     pub fn zeros() -> Self {
-        Self {
-            dx: [SMatrix::zeros(); T_X],
-            da0: SMatrix::zeros(),
-            dparams: RnnParams::zeros(),
-        }
+        Self::ZEROS
     }
+
+    /// The all-zero value, usable in `const` and `static` initialisers.
+    pub const ZEROS: Self = Self {
+        dx: [zero_matrix(); T_X],
+        da0: zero_matrix(),
+        dparams: RnnParams::ZEROS,
+    };
 }

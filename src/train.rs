@@ -56,6 +56,7 @@
 use crate::init::{Init, Rng};
 use crate::loss::{step_loss, Head, Target};
 use crate::optim::Optimizer;
+use crate::params::zero_matrix;
 use crate::{kernel, Error, LstmGrads, LstmParams, LstmTape, Params, Real};
 use crate::{RnnGrads, RnnParams, RnnTape};
 use nalgebra::{SMatrix, SVector};
@@ -86,16 +87,20 @@ pub trait Recurrent<T: Real, const N_X: usize, const N_A: usize, const N_Y: usiz
     Params<T>
 {
     /// The forward record of a sequence (batch `M`, length `T_X`).
-    type Tape<const M: usize, const T_X: usize>: Clone;
+    type Tape<const M: usize, const T_X: usize>: Clone + Zeroed;
     /// The result of a sequence backward pass; holds a parameter gradient of type `Self`.
-    type Grads<const M: usize, const T_X: usize>: Clone;
+    type Grads<const M: usize, const T_X: usize>: Clone + Zeroed;
 
     /// Freshly initialised parameters (see [`crate::init`]).
     fn init(init: &Init, rng: &mut Rng) -> Self;
     /// A zeroed tape.
-    fn new_tape<const M: usize, const T_X: usize>() -> Self::Tape<M, T_X>;
+    fn new_tape<const M: usize, const T_X: usize>() -> Self::Tape<M, T_X> {
+        <Self::Tape<M, T_X> as Zeroed>::ZEROS
+    }
     /// Zeroed gradients.
-    fn new_grads<const M: usize, const T_X: usize>() -> Self::Grads<M, T_X>;
+    fn new_grads<const M: usize, const T_X: usize>() -> Self::Grads<M, T_X> {
+        <Self::Grads<M, T_X> as Zeroed>::ZEROS
+    }
     /// The recurrence from a zero state, into `tape` (predictions untouched).
     fn forward_hidden<const M: usize, const T_X: usize>(
         &self,
@@ -127,6 +132,38 @@ pub trait Recurrent<T: Real, const N_X: usize, const N_A: usize, const N_Y: usiz
     fn output_mut(&mut self) -> (&mut SMatrix<T, N_Y, N_A>, &mut SVector<T, N_Y>);
 }
 
+/// A type with an all-zero value usable in `const` and `static` initialisers: the tapes and
+/// gradients, so that a [`Workspace`] can be a `static`.
+///
+/// # Example
+/// ```
+/// use tinyrnn::train::Zeroed;
+/// use tinyrnn::LstmTape;
+/// static TAPE: LstmTape<f32, 3, 5, 2, 1, 4> = <LstmTape<f32, 3, 5, 2, 1, 4> as Zeroed>::ZEROS;
+/// assert_eq!(TAPE.c[3].sum(), 0.0);
+/// ```
+pub trait Zeroed {
+    /// The all-zero value.
+    const ZEROS: Self;
+}
+
+macro_rules! zeroed_by_inherent_const {
+    ($($ty:ident),*) => {$(
+        impl<
+                T: Real,
+                const N_X: usize,
+                const N_A: usize,
+                const N_Y: usize,
+                const M: usize,
+                const T_X: usize,
+            > Zeroed for $ty<T, N_X, N_A, N_Y, M, T_X>
+        {
+            const ZEROS: Self = Self::ZEROS;
+        }
+    )*};
+}
+zeroed_by_inherent_const!(RnnTape, RnnGrads, LstmTape, LstmGrads);
+
 impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Recurrent<T, N_X, N_A, N_Y>
     for RnnParams<T, N_X, N_A, N_Y>
 {
@@ -135,12 +172,6 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Recurrent<T,
 
     fn init(init: &Init, rng: &mut Rng) -> Self {
         RnnParams::init(init, rng)
-    }
-    fn new_tape<const M: usize, const T_X: usize>() -> Self::Tape<M, T_X> {
-        RnnTape::zeros()
-    }
-    fn new_grads<const M: usize, const T_X: usize>() -> Self::Grads<M, T_X> {
-        RnnGrads::zeros()
     }
     fn forward_hidden<const M: usize, const T_X: usize>(
         &self,
@@ -186,12 +217,6 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Recurrent<T,
 
     fn init(init: &Init, rng: &mut Rng) -> Self {
         LstmParams::init(init, rng)
-    }
-    fn new_tape<const M: usize, const T_X: usize>() -> Self::Tape<M, T_X> {
-        LstmTape::zeros()
-    }
-    fn new_grads<const M: usize, const T_X: usize>() -> Self::Grads<M, T_X> {
-        LstmGrads::zeros()
     }
     fn forward_hidden<const M: usize, const T_X: usize>(
         &self,
@@ -301,12 +326,29 @@ impl<
     /// assert_eq!(ws.grads.dparams.waa.sum(), 0.0);
     /// ```
     pub fn zeros() -> Self {
-        Self {
-            tape: C::new_tape(),
-            grads: C::new_grads(),
-            da: [SMatrix::zeros(); T_X],
-        }
+        Self::ZEROS
     }
+
+    /// The all-zero workspace, usable in `const` and `static` initialisers: a device can keep
+    /// its training state in a `static` instead of on a small stack.
+    ///
+    /// # Example
+    /// ```
+    /// use core::cell::RefCell;
+    /// use tinyrnn::train::LstmWorkspace;
+    ///
+    /// // In firmware, wrap it in a critical-section `Mutex` instead of a thread_local.
+    /// thread_local! {
+    ///     static WS: RefCell<LstmWorkspace<f32, 6, 16, 4, 4, 10>> =
+    ///         const { RefCell::new(LstmWorkspace::ZEROS) };
+    /// }
+    /// WS.with_borrow(|ws| assert_eq!(ws.da.len(), 10));
+    /// ```
+    pub const ZEROS: Self = Self {
+        tape: <C::Tape<M, T_X> as Zeroed>::ZEROS,
+        grads: <C::Grads<M, T_X> as Zeroed>::ZEROS,
+        da: [zero_matrix(); T_X],
+    };
 
     /// The accumulated gradient of the loss with respect to every parameter.
     ///
