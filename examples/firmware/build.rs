@@ -1,0 +1,44 @@
+//! Picks the memory map for the QEMU machine that matches the target triple, puts it on the
+//! linker search path as `memory.x` (cortex-m-rt's and riscv-rt's `link.x` INCLUDE it), and
+//! tells the firmware how much RAM it has to work with:
+//!
+//! - `fw_reduced` (Cortex-M0, micro:bit, 16 KB RAM): the reduced training configuration, and
+//!   no keyword-spotting backward pass or training step;
+//! - `fw_kws_train` (Cortex-M4F with 256 KB, RV32 `virt`): the keyword-spotting model also
+//!   trains (parameters, gradient, Adam state and tape are about 120 KB);
+//! - neither (Cortex-M3, 64 KB RAM): the full BasicMotions configuration and the
+//!   keyword-spotting forward and backward passes, but no keyword-spotting training step.
+use std::{env, fs, path::PathBuf};
+
+fn main() {
+    let target = env::var("TARGET").unwrap();
+    let (map, ram_tier) = if target.starts_with("thumbv7em") {
+        ("mps2-an386.x", Some("fw_kws_train")) // Cortex-M4F
+    } else if target.starts_with("thumbv7m") {
+        ("lm3s6965evb.x", None) // Cortex-M3
+    } else if target.starts_with("thumbv6m") {
+        ("microbit.x", Some("fw_reduced")) // Cortex-M0
+    } else if target.starts_with("riscv32") {
+        ("riscv-virt.x", Some("fw_kws_train"))
+    } else {
+        panic!("no QEMU memory map for target {target}");
+    };
+    println!("cargo::rustc-check-cfg=cfg(fw_reduced)");
+    println!("cargo::rustc-check-cfg=cfg(fw_kws_train)");
+    if let Some(cfg) = ram_tier {
+        println!("cargo::rustc-cfg={cfg}");
+    }
+
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    fs::copy(format!("memory/{map}"), out.join("memory.x")).unwrap();
+    println!("cargo::rustc-link-search={}", out.display());
+    // The runtime's linker script (it INCLUDEs memory.x). Passed from here rather than from
+    // .cargo/config.toml `rustflags`, so that a RUSTFLAGS env var or a --manifest-path build
+    // from another directory cannot silently drop it.
+    println!("cargo::rustc-link-arg-bins=-Tlink.x");
+    if target.starts_with("thumb") {
+        println!("cargo::rustc-link-arg-bins=--nmagic");
+    }
+    println!("cargo::rerun-if-changed=memory");
+    println!("cargo::rerun-if-changed=build.rs");
+}

@@ -1,0 +1,407 @@
+#!/usr/bin/env bash
+# tinyrnn on microcontrollers, under QEMU: builds examples/firmware for a Cortex-M4F, M3 and M0
+# and an RV32IMAC, boots each twice, and checks
+#   - the firmware's verdict (exit 0: golden forward/backward values, on-device training,
+#     inference from weights in flash, all equal to the host's within tolerance),
+#   - that the two runs give identical output and identical instruction counts,
+#   - that the keyword-spotting weights (symbol KWS_MODEL) sit in flash / read-only data,
+#   - that a failed check, a panic and a fault each end the run with their own status (3, 101, 2).
+# It writes target/qemu-check/report.tsv and report.md (the README's table).
+#
+#   bash examples/firmware/qemu-check.sh                      # all four targets
+#   TARGETS="thumbv6m-none-eabi" bash examples/firmware/qemu-check.sh
+#
+# Needs rustup + cargo, a C compiler, and apt (installs QEMU if absent; sudo when not root).
+# The toolchain is pinned by rust-toolchain.toml in this directory. Exit status 0 iff every
+# check passed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+ALL_TARGETS="thumbv7em-none-eabihf thumbv7m-none-eabi thumbv6m-none-eabi riscv32imac-unknown-none-elf"
+TARGETS=${TARGETS:-$ALL_TARGETS}
+NEG_TARGET=${NEG_TARGET:-${TARGETS%% *}} # where the failure paths are checked
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-120}         # seconds per QEMU run (the slowest takes ~7 s)
+OUT=target/qemu-check
+BIN=tinyrnn-firmware
+# Builds with extra features go to their own target directory, so the normal ELFs stay fresh
+# and a warm re-run rebuilds only what changed.
+VARIANTS=target/variants
+mkdir -p "$OUT"
+t_start=$SECONDS
+step() { echo "== [$((SECONDS - t_start))s] $*"; }
+
+passed=0
+failed=0
+ok() {
+    passed=$((passed + 1))
+    echo "PASS $*"
+}
+bad() {
+    failed=$((failed + 1))
+    echo "FAIL $*"
+}
+
+# ---- tools -----------------------------------------------------------------------------------
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+pkgs=""
+case " $TARGETS " in *" thumb"*) command -v qemu-system-arm >/dev/null || pkgs+=" qemu-system-arm" ;; esac
+case " $TARGETS " in *" riscv32"*) command -v qemu-system-riscv32 >/dev/null || pkgs+=" qemu-system-misc" ;; esac
+if [ -n "$pkgs" ]; then
+    step "apt-get install$pkgs"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+fi
+
+step "rustup: the pinned toolchain, its targets and llvm-tools"
+channel=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+if ! rustup toolchain list | grep -q "^$channel"; then
+    if ! rustup toolchain install "$channel" --profile minimal; then
+        # Offline or no such toolchain: the checks still hold with the default toolchain; only
+        # the instruction counts (measured with $channel) may differ.
+        RUSTUP_TOOLCHAIN=$(rustup default | cut -d' ' -f1)
+        export RUSTUP_TOOLCHAIN
+        echo "WARNING: cannot install $channel; using $RUSTUP_TOOLCHAIN (instruction counts may differ from the README's)"
+    fi
+fi
+# shellcheck disable=SC2086
+rustup target add $TARGETS 2>&1 | grep -v "is up to date" || true
+rustup component add llvm-tools 2>&1 | grep -v "is up to date" || true
+RUSTC_VERSION=$(rustc --version)
+HOST=$(rustc -vV | sed -n 's/^host: //p')
+LLVM_BIN="$(rustc --print sysroot)/lib/rustlib/$HOST/bin"
+NM="$LLVM_BIN/llvm-nm"
+READOBJ="$LLVM_BIN/llvm-readobj"
+QEMU_VERSION=$( (qemu-system-arm --version 2>/dev/null || qemu-system-riscv32 --version) | head -1)
+echo "$RUSTC_VERSION; $QEMU_VERSION"
+
+step "build the QEMU instruction-count plugin"
+PLUGIN="$PWD/$OUT/insncount.so"
+build_plugin() { ${CC:-cc} -shared -fPIC -O2 -DPLUGIN_API_VERSION="$1" -o "$PLUGIN" qemu-plugin/insncount.c; }
+build_plugin 1
+# A QEMU other than 7.2 may reject API version 1 and say which versions it takes: retry.
+probe_qemu=qemu-system-arm
+command -v $probe_qemu >/dev/null || probe_qemu=qemu-system-riscv32
+msg=$(echo quit | timeout 20 $probe_qemu -machine none -nographic -S -monitor stdio -plugin "$PLUGIN" 2>&1 || true)
+if v=$(echo "$msg" | grep -o 'supports only [a-z ]*version [0-9]*' | grep -o '[0-9]*$'); then
+    echo "QEMU wants plugin API version $v: rebuilding"
+    build_plugin "$v"
+fi
+
+# ---- per-target facts ------------------------------------------------------------------------
+qemu_cmd() {
+    local common=(-nographic -monitor none -semihosting-config enable=on,target=native)
+    case $1 in
+        thumbv7em-none-eabihf) echo qemu-system-arm -machine mps2-an386 -cpu cortex-m4 "${common[@]}" ;;
+        thumbv7m-none-eabi) echo qemu-system-arm -machine lm3s6965evb -cpu cortex-m3 "${common[@]}" ;;
+        thumbv6m-none-eabi) echo qemu-system-arm -machine microbit "${common[@]}" ;;
+        riscv32imac-unknown-none-elf) echo qemu-system-riscv32 -machine virt -cpu rv32 -smp 1 -m 32M -bios none "${common[@]}" ;;
+        *) echo "no QEMU machine for $1" >&2; return 1 ;;
+    esac
+}
+memory_map() {
+    case $1 in
+        thumbv7em*) echo memory/mps2-an386.x ;;
+        thumbv7m*) echo memory/lm3s6965evb.x ;;
+        thumbv6m*) echo memory/microbit.x ;;
+        riscv32*) echo memory/riscv-virt.x ;;
+    esac
+}
+core_name() {
+    case $1 in
+        thumbv7em*) echo "Cortex-M4F (mps2-an386)" ;;
+        thumbv7m*) echo "Cortex-M3 (lm3s6965evb)" ;;
+        thumbv6m*) echo "Cortex-M0 (microbit)" ;;
+        riscv32*) echo "RV32IMAC (virt)" ;;
+    esac
+}
+# An awk function (mawk has no strtonum): hex("1f") = 31.
+HEX='function hex(s,   i, n) { n = 0; s = tolower(s); for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return n }'
+sym() { "$NM" "$1" | awk -v s="$2" '$3 == s { print "0x" $1 }'; }
+# LENGTH of a MEMORY region in memory/<map>.x, in bytes ("256K" -> 262144).
+region_len() {
+    local v
+    v=$(sed -n "s/^ *$2 *: *ORIGIN *= *[0-9a-fA-Fx]*, *LENGTH *= *\([0-9]*[KM]\?\).*/\1/p" "$1")
+    case $v in *K) echo $((${v%K} * 1024)) ;; *M) echo $((${v%M} * 1048576)) ;; *) echo "$v" ;; esac
+}
+# sizes ELF -> "flash text rodata static_ram". Flash: allocated PROGBITS sections (vector table,
+# code, constants, the .data image). Static RAM: writable allocated sections except the
+# stack/heap reservations.
+sizes() {
+    "$READOBJ" --elf-output-style=GNU -S "$1" | awk "$HEX"'
+        /^ *\[ *[0-9]+\]/ { sub(/^ *\[ *[0-9]+\] */, "")
+            size = hex($5)
+            if ($2 == "PROGBITS" && $7 ~ /A/) f += size
+            if ($1 == ".text") x += size
+            if ($1 == ".rodata") r += size
+            if ($7 ~ /W/ && $7 ~ /A/ && $1 != ".stack" && $1 != ".heap") m += size }
+        END { print f + 0, x + 0, r + 0, m + 0 }'
+}
+region_origin() { sed -n "s/^ *$2 *: *ORIGIN *= *\(0x[0-9a-fA-F]*\).*/\1/p" "$1"; }
+
+# run_fw TARGET ELF LOG: boots the ELF with the plugin; sets rc and wall (seconds).
+run_fw() {
+    local cmd t0
+    cmd=$(qemu_cmd "$1")
+    t0=$(date +%s.%N)
+    set +e
+    # shellcheck disable=SC2086
+    timeout "$QEMU_TIMEOUT" $cmd -plugin "$PLUGIN,begin=$(sym "$2" bench_begin),end=$(sym "$2" bench_end)" \
+        -kernel "$2" >"$OUT/$3.out" 2>"$OUT/$3.err"
+    rc=$?
+    set -e
+    wall=$(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.2f", $2 - $1 }')
+}
+
+# The k-th "region k name" line of the firmware names the k-th count of the plugin. Prints
+# "name count" with the marker overhead (region 0) subtracted.
+region_counts() {
+    awk 'FNR == NR { if ($1 == "insncount:" && $2 == "region") c[$3] = $4; next }
+         $1 == "region" { n[$2] = $3 }
+         END { for (k in n) if (k in c) print n[k], (k == 0 ? c[k] : c[k] - c[0]) }' "$1" "$2"
+}
+
+COLS=(target core rustc flash_B text_B rodata_B static_ram_B stack_hwm_B ram_B
+    marker_insns expf_x32 tanhf_x32
+    course_rnn_fwd course_rnn_bwd course_rnn_train_step
+    course_lstm_fwd course_lstm_bwd course_lstm_train_step
+    kws_fwd kws_bwd kws_train_step bm_train_step bm_config
+    course_lstm_fwd_per_step course_lstm_fwdbwd_per_step course_lstm_train_per_step course_lstm_fwd_per_mac
+    course_rnn_fwd_per_step course_rnn_fwdbwd_per_step course_rnn_train_per_step
+    kws_fwd_per_step kws_fwd_per_mac kws_fwdbwd_per_step kws_train_per_step
+    course_lstm_act_share kws_act_share
+    loss_first loss_last train_acc test_acc golden_values golden_max_ulp total_insns qemu_wall_s
+    infer_flash_B infer_text_B infer_stack_B)
+(IFS=$'\t'; echo "${COLS[*]}") >"$OUT/report.tsv"
+: >"$OUT/stack-phases.tsv"
+
+for t in $TARGETS; do
+    step "cargo build --release --target $t"
+    if ! cargo build -q --release --target "$t"; then
+        bad "$t: build failed"
+        continue
+    fi
+    elf=target/$t/release/$BIN
+    map=$(memory_map "$t")
+
+    read -r flash text rodata ram < <(sizes "$elf")
+    sections=$("$READOBJ" --elf-output-style=GNU -S "$elf" | awk '
+        /^ *\[ *[0-9]+\]/ { sub(/^ *\[ *[0-9]+\] */, ""); print $1, $2, $3, $5, $7 }')
+
+    # Inference only: the keyword-spotting forward pass and its check, nothing else.
+    infer_flash=n/a infer_text=n/a infer_stack=n/a
+    step "cargo build --release --target $t --features inference-only"
+    if cargo build -q --release --target "$t" --features inference-only --target-dir "$VARIANTS"; then
+        ielf=$VARIANTS/$t/release/$BIN
+        read -r infer_flash infer_text _ _ < <(sizes "$ielf")
+        run_fw "$t" "$ielf" "$t-inference-only"
+        infer_stack=$(sed -n 's/^stack high-water mark: \([0-9]*\) bytes.*/\1/p' "$OUT/$t-inference-only.out")
+        if [ "$rc" = 0 ] && grep -q "all checks passed" "$OUT/$t-inference-only.out"; then
+            ok "$t: inference-only build passed (flash $infer_flash B, stack $infer_stack B)"
+        else
+            bad "$t: inference-only build: QEMU exit $rc"
+        fi
+    else
+        bad "$t: inference-only build failed"
+    fi
+
+    # The keyword-spotting model must be in flash (Arm: the FLASH region and a read-only
+    # section) or, on riscv `virt` where everything is RAM, in read-only data.
+    nm_line=$("$NM" -S "$elf" | awk '$4 == "KWS_MODEL"')
+    read -r kaddr ksize ktype _ <<<"$nm_line"
+    ksec=$(echo "$sections" | awk -v a="$kaddr" "$HEX"'
+        BEGIN { x = hex(a) } $5 ~ /A/ { s = hex($3); z = hex($4); if (x >= s && x < s + z && z > 0) print $1 }' | head -1)
+    if [ -z "$nm_line" ]; then
+        bad "$t: no KWS_MODEL symbol in the ELF"
+    else
+        kdec=$((16#$kaddr))
+        where="KWS_MODEL: $((16#$ksize)) bytes at 0x$kaddr, nm type $ktype, section ${ksec:-?}"
+        if [[ $t == riscv32* ]]; then
+            if [[ $ktype == [rR] && $ksec == .rodata* ]]; then ok "$t: $where (read-only data; virt has no flash)"; else bad "$t: $where: not in read-only data"; fi
+        else
+            forg=$(region_origin "$map" FLASH)
+            flen=$(region_len "$map" FLASH)
+            if [[ $ktype == [rR] && $ksec == .rodata* ]] && ((kdec >= forg && kdec + 16#$ksize <= forg + flen)); then
+                ok "$t: $where, inside FLASH [$forg, +$flen)"
+            else
+                bad "$t: $where: not in flash"
+            fi
+        fi
+    fi
+
+    # Two runs at once (2 cores): the verdict, and determinism of output and counts.
+    run_fw "$t" "$elf" "$t.run2" &
+    pid2=$!
+    run_fw "$t" "$elf" "$t"
+    wait "$pid2" || true # its verdict is compared below: identical output
+    if [ "$rc" = 0 ] && grep -q "all checks passed" "$OUT/$t.out"; then
+        ok "$t: firmware ran in QEMU, all checks passed (exit 0, ${wall}s)"
+    else
+        bad "$t: QEMU exit $rc"
+        grep -E "FAIL|panicked|Fault|exception" "$OUT/$t.out" "$OUT/$t.err" | head -20 || true
+        tail -5 "$OUT/$t.err"
+        continue
+    fi
+    if cmp -s "$OUT/$t.out" "$OUT/$t.run2.out" &&
+        cmp -s <(grep "insncount: region" "$OUT/$t.err") <(grep "insncount: region" "$OUT/$t.run2.err"); then
+        ok "$t: a second run gave identical output and instruction counts"
+    else
+        bad "$t: the two runs differ"
+        diff "$OUT/$t.out" "$OUT/$t.run2.out" | head -5 || true
+        diff <(grep region "$OUT/$t.err") <(grep region "$OUT/$t.run2.err") | head -5 || true
+    fi
+
+    # ---- report row ------------------------------------------------------------------------
+    declare -A v=()
+    while read -r name count; do v[$name]=$count; done < <(region_counts "$OUT/$t.err" "$OUT/$t.out")
+    read -r _ _ csteps _ ksteps < <(grep '^steps ' "$OUT/$t.out")
+    read -r _ _ cmacs _ rmacs _ kmacs < <(grep '^macs_per_step ' "$OUT/$t.out")
+    read -r _ _ cexp ctanh _ kexp ktanh < <(grep '^activations_per_step ' "$OUT/$t.out")
+    stack=$(sed -n 's/^stack high-water mark: \([0-9]*\) bytes.*/\1/p' "$OUT/$t.out")
+    first=$(sed -n 's/^train: mean loss of the first [0-9]* steps \([0-9.]*\), .*/\1/p' "$OUT/$t.out")
+    last=$(sed -n 's/^train: .*, of the last [0-9]* steps \([0-9.]*\) .*/\1/p' "$OUT/$t.out")
+    read -r tracc teacc < <(sed -n 's/^train: accuracy train \([0-9/]*\), test \([0-9/]*\)/\1 \2/p' "$OUT/$t.out")
+    bmcfg=$(sed -n 's/^train: LstmParams<f32, 6, \([0-9]*\), 4>, batch \([0-9]*\), \([0-9]*\) Adam steps.*/N_A=\1 M=\2 x\3/p' "$OUT/$t.out")
+    read -r gvals gulp < <(sed -n 's/^golden: \([0-9]*\) values compared, [0-9]* outside tolerance, max \([0-9]*\) ULP.*/\1 \2/p' "$OUT/$t.out")
+    total=$(awk '$1 == "insncount:" && $2 == "total" { print $3 }' "$OUT/$t.err")
+    get() { echo "${v[$1]:-n/a}"; }
+    # div A B [decimals]: A / B, or n/a when either is missing.
+    div() { if [[ $1 == n/a || $2 == n/a || -z $1 ]]; then echo n/a; else awk -v a="$1" -v b="$2" -v d="${3:-0}" 'BEGIN { printf "%.*f", d, a / b }'; fi; }
+    add() { if [[ $1 == n/a || $2 == n/a ]]; then echo n/a; else echo $(($1 + $2)); fi; }
+    # share E T FWD: estimated percentage of a forward step spent in E expf and T tanhf calls,
+    # each at its average cost over the 32 calls of the activations phase.
+    share() { awk -v e="$1" -v t="$2" -v f="$3" -v ce="$(get expf_x32)" -v ct="$(get tanhf_x32)" \
+        'BEGIN { printf "%.0f%%", 100 * (e * ce / 32 + t * ct / 32) / f }'; }
+    row=("$t" "$(core_name "$t")" "$RUSTC_VERSION" "$flash" "$text" "$rodata" "$ram" "$stack" "$(region_len "$map" RAM)"
+        "$(get marker_overhead)" "$(get expf_x32)" "$(get tanhf_x32)"
+        "$(get course_rnn_fwd)" "$(get course_rnn_bwd)" "$(get course_rnn_train_step)"
+        "$(get course_lstm_fwd)" "$(get course_lstm_bwd)" "$(get course_lstm_train_step)"
+        "$(get kws_fwd)" "$(get kws_bwd)" "$(get kws_train_step)" "$(get bm_train_step)" "$bmcfg"
+        "$(div "$(get course_lstm_fwd)" "$csteps")"
+        "$(div "$(add "$(get course_lstm_fwd)" "$(get course_lstm_bwd)")" "$csteps")"
+        "$(div "$(get course_lstm_train_step)" "$csteps")"
+        "$(div "$(div "$(get course_lstm_fwd)" "$csteps" 3)" "$cmacs" 2)"
+        "$(div "$(get course_rnn_fwd)" "$csteps")"
+        "$(div "$(add "$(get course_rnn_fwd)" "$(get course_rnn_bwd)")" "$csteps")"
+        "$(div "$(get course_rnn_train_step)" "$csteps")"
+        "$(div "$(get kws_fwd)" "$ksteps")"
+        "$(div "$(div "$(get kws_fwd)" "$ksteps" 3)" "$kmacs" 2)"
+        "$(div "$(add "$(get kws_fwd)" "$(get kws_bwd)")" "$ksteps")"
+        "$(div "$(get kws_train_step)" "$ksteps")"
+        "$(share "$cexp" "$ctanh" "$(div "$(get course_lstm_fwd)" "$csteps")")"
+        "$(share "$kexp" "$ktanh" "$(div "$(get kws_fwd)" "$ksteps")")"
+        "$first" "$last" "$tracc" "$teacc" "$gvals" "$gulp" "$total" "$wall"
+        "$infer_flash" "$infer_text" "$infer_stack")
+    (IFS=$'\t'; echo "${row[*]}") >>"$OUT/report.tsv"
+    awk -v t="$t" '$1 == "stack" && NF == 3 { print t "\t" $2 "\t" $3 }' "$OUT/$t.out" >>"$OUT/stack-phases.tsv"
+    unset v
+done
+
+# ---- the failure paths must turn into distinct non-zero QEMU exit statuses -------------------
+for f in demo-fail:3 demo-panic:101 demo-fault:2; do
+    feat=${f%%:*}
+    want=${f##*:}
+    step "failure path: --features $feat on $NEG_TARGET (want exit $want)"
+    cargo build -q --release --target "$NEG_TARGET" --features "$feat" --target-dir "$VARIANTS"
+    run_fw "$NEG_TARGET" "$VARIANTS/$NEG_TARGET/release/$BIN" "$NEG_TARGET-$feat"
+    if [ "$rc" = "$want" ]; then
+        ok "$NEG_TARGET $feat: exit $rc"
+    else
+        bad "$NEG_TARGET $feat: exit $rc, want $want"
+    fi
+done
+# demo-fail must fail through a golden comparison (the perturbed value), nothing else.
+if ! grep -q "^  course_rnn a: .*FAIL" "$OUT/$NEG_TARGET-demo-fail.out"; then
+    bad "$NEG_TARGET demo-fail: the perturbed golden value was not reported as a mismatch"
+fi
+
+# ---- report.md -------------------------------------------------------------------------------
+step "report: $OUT/report.tsv, $OUT/report.md"
+awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
+    function fmt(x,   s, neg) {   # 1234567 -> 1,234,567; other strings unchanged
+        if (x !~ /^-?[0-9]+$/) return x
+        neg = (x ~ /^-/); if (neg) x = substr(x, 2)
+        s = ""
+        while (length(x) > 3) { s = "," substr(x, length(x) - 2) s; x = substr(x, 1, length(x) - 3) }
+        return (neg ? "-" : "") x s
+    }
+    function na(x) { return x == "n/a" ? "n/a (RAM)" : fmt(x) }
+    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    { n++; for (i = 1; i <= NF; i++) cell[n, i] = $i }
+    function line(label, key, f,   s, k, x) {
+        s = "| " label
+        for (k = 1; k <= n; k++) { x = cell[k, col[key]]; s = s " | " (f == "na" ? na(x) : fmt(x)) }
+        print s " |"
+    }
+    function sec(label,   s, k) { s = label; for (k = 1; k <= n; k++) s = s " |"; print s " |" }
+    function pair(label, a, b, sep,   s, k) {
+        s = "| " label
+        for (k = 1; k <= n; k++) s = s " | " na(cell[k, col[a]]) sep na(cell[k, col[b]])
+        print s " |"
+    }
+    END {
+        s = "| instructions (exact, QEMU TCG plugin) "
+        for (k = 1; k <= n; k++) s = s " | " cell[k, col["core"]] "<br>`" cell[k, col["target"]] "`"
+        print s " |"
+        s = "|---"; for (k = 1; k <= n; k++) s = s "|---:"; print s "|"
+        sec("| **course LSTM** (`N_X=3, N_A=5, N_Y=2, M=10`), per sequence step:")
+        line("forward (`forward_into`)", "course_lstm_fwd_per_step")
+        line("forward + backward (`backward_into`)", "course_lstm_fwdbwd_per_step")
+        line("full training step (`train_step`: forward, loss, backward, Adam)", "course_lstm_train_per_step", "na")
+        line("forward, instructions per MAC (1,700 MACs per step)", "course_lstm_fwd_per_mac")
+        s = "| course RNN, same configuration: forward / forward + backward / training step"
+        for (k = 1; k <= n; k++) s = s " | " fmt(cell[k, col["course_rnn_fwd_per_step"]]) " / " fmt(cell[k, col["course_rnn_fwdbwd_per_step"]]) " / " fmt(cell[k, col["course_rnn_train_per_step"]])
+        print s " |"
+        sec("| **keyword spotting** (`N_X=16, N_A=32, N_Y=12, M=1`), per frame:")
+        line("forward, weights read from flash", "kws_fwd_per_step")
+        line("forward, instructions per MAC (6,528 MACs per frame)", "kws_fwd_per_mac")
+        line("forward + backward (gradient 27 KB in RAM)", "kws_fwdbwd_per_step", "na")
+        line("full training step (model copied to RAM, Adam; ~117 KB)", "kws_train_per_step", "na")
+        sec("| **what dominates**")
+        line("32 × `expf`", "expf_x32")
+        line("32 × `tanhf`", "tanhf_x32")
+        line("≈ share of `expf`/`tanhf` in a course LSTM forward step (170 + 100 calls)", "course_lstm_act_share")
+        line("≈ share of `expf`/`tanhf` in a keyword-spotting frame (108 + 64 calls)", "kws_act_share")
+        sec("| **training on the device** (BasicMotions, `LstmParams<f32, 6, N_A, 4>`)")
+        line("configuration (× Adam steps)", "bm_config")
+        line("instructions per training step", "bm_train_step")
+        pair("mean loss, first → last window", "loss_first", "loss_last", " → ")
+        pair("accuracy on the training / test split", "train_acc", "test_acc", ", ")
+        sec("| **memory**")
+        line("flash, bytes (code + constants)", "flash_B")
+        line("&nbsp;&nbsp;of which `.rodata` (27 KB model, 19 KB dataset, golden values)", "rodata_B")
+        line("flash of an inference-only build (keyword spotting from flash), bytes", "infer_flash_B")
+        line("&nbsp;&nbsp;of which code (`.text`)", "infer_text_B")
+        line("stack high-water mark of that build, bytes", "infer_stack_B")
+        line("static RAM, bytes", "static_ram_B")
+        line("stack high-water mark, bytes", "stack_hwm_B")
+        line("RAM of the part, bytes", "ram_B")
+        sec("| **checks**")
+        line("values compared with the host", "golden_values")
+        line("largest difference, ULP", "golden_max_ulp")
+        line("QEMU wall time of one run, s", "qemu_wall_s")
+        print ""
+        print "Toolchain: " rustc " (pinned by `examples/firmware/rust-toolchain.toml`), opt-level 3, fat LTO, codegen-units 1; " qemu "."
+        print "Counts are guest instructions between marker calls (marker overhead subtracted), identical on every run; per step = region ÷ `T_X` (4 course steps, 8 keyword-spotting frames)."
+        print "\"n/a (RAM)\": the part has too little RAM for that pass. QEMU counts instructions, not cycles (no pipeline, FPU latency or flash wait states)."
+    }' "$OUT/report.tsv" >"$OUT/report.md"
+{
+    echo
+    echo "Stack high-water mark per phase, bytes (main's frame included):"
+    echo
+    awk -F'\t' '
+        { if (!($1 in seen)) { seen[$1] = 1; tg[++nt] = $1 } if (!($2 in ps)) { ps[$2] = 1; ph[++np] = $2 } v[$1, $2] = $3 }
+        END {
+            s = "| phase"; for (i = 1; i <= nt; i++) s = s " | `" tg[i] "`"; print s " |"
+            s = "|---"; for (i = 1; i <= nt; i++) s = s "|---:"; print s "|"
+            for (j = 1; j <= np; j++) {
+                s = "| " ph[j]
+                for (i = 1; i <= nt; i++) s = s " | " (((tg[i], ph[j]) in v) ? v[tg[i], ph[j]] : "–")
+                print s " |"
+            }
+        }' "$OUT/stack-phases.tsv"
+} >>"$OUT/report.md"
+cat "$OUT/report.md"
+echo
+echo "embedded: $passed passed, $failed failed (in $((SECONDS - t_start)) s)"
+[ "$failed" = 0 ]

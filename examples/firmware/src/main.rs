@@ -1,0 +1,536 @@
+//! tinyrnn on a microcontroller, under QEMU: golden checks of the forward and backward passes,
+//! training on the device, a model whose weights sit in flash, and instruction counts.
+//!
+//! The numerical work is in `workload.rs`, which the host test `tests/firmware_golden.rs` runs
+//! too, to produce `golden.rs`; this file adds what only a device has: the instruction-count
+//! markers, stack painting, fault handlers, and the verdict as the semihosting exit status
+//! (0 all checks passed, 3 a check failed, 101 a panic, 2 a fault). Floats are printed as
+//! integers (core's float formatter would add about 24 KB of flash).
+//!
+//! What runs depends on the RAM the target has (`build.rs` sets the cfg):
+//!
+//! | phase | M0 (16 KB, `fw_reduced`) | M3 (64 KB) | M4F, RV32 (256 KB, `fw_kws_train`) |
+//! |---|---|---|---|
+//! | activations, course RNN (passes, training step), course LSTM passes, keyword-spotting forward from flash | yes | yes | yes |
+//! | course LSTM training step (about 16 KB of stack with `M = 10`) | – | yes | yes |
+//! | keyword-spotting backward (27 KB gradient) | – | yes | yes |
+//! | keyword-spotting training step (about 117 KB) | – | – | yes |
+//! | BasicMotions training | `N_A = 6, M = 2` | `N_A = 16, M = 4` | `N_A = 16, M = 4` |
+#![no_std]
+#![no_main]
+// The inference-only build (a flash measurement) leaves the training helpers unused.
+#![cfg_attr(feature = "inference-only", allow(dead_code, unused_imports))]
+
+mod workload;
+
+#[rustfmt::skip]
+#[allow(dead_code)] // generated; each target uses a subset
+mod data;
+#[rustfmt::skip]
+#[allow(dead_code)] // generated; each target uses a subset
+mod golden;
+#[rustfmt::skip]
+#[allow(dead_code)] // generated; each target uses a subset
+mod model;
+
+use core::hint::black_box;
+use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
+
+use semihosting::{println, process};
+use tinyrnn::Error;
+use workload::{Dataset, Probe, Sink, TrainSpec};
+
+#[cfg(target_arch = "arm")]
+use cortex_m_rt::entry;
+#[cfg(target_arch = "riscv32")]
+use riscv_rt::entry;
+
+// ---------------------------------------------------------------------------------------------
+// Region markers for the `insncount` QEMU plugin (qemu-plugin/insncount.c): it counts the guest
+// instructions from the entry of `bench_begin` to the entry of the next `bench_end`. The bodies
+// differ (different statics), so LLVM cannot merge the two functions into one symbol.
+// ---------------------------------------------------------------------------------------------
+static mut MARK_BEGIN: u32 = 0;
+static mut MARK_END: u32 = 0;
+
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bench_begin(id: u32) {
+    // SAFETY: a volatile store to a static only this function writes; single core, no interrupts.
+    unsafe { write_volatile(addr_of_mut!(MARK_BEGIN), id) }
+}
+
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bench_end(id: u32) {
+    // SAFETY: as in `bench_begin`.
+    unsafe { write_volatile(addr_of_mut!(MARK_END), id) }
+}
+
+const MAX_REGIONS: usize = 16;
+
+/// The device's [`Probe`]: brackets each region with the markers and remembers its name, so
+/// that the k-th count the plugin prints can be matched with the k-th name printed here.
+struct Markers {
+    names: [&'static str; MAX_REGIONS],
+    count: usize,
+}
+
+impl Probe for Markers {
+    fn region<R>(&mut self, name: &'static str, f: impl FnOnce() -> R) -> R {
+        let id = self.count as u32;
+        bench_begin(id);
+        let r = f();
+        black_box(&r); // the result exists before the end marker
+        bench_end(id);
+        self.names[self.count] = name;
+        self.count += 1;
+        r
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stack high-water mark by painting: fill the unused stack with a pattern at the start of main,
+// run the workload, then find the lowest overwritten word. cortex-m-rt and riscv-rt both define
+// `_stack_start` (top of the stack, which grows down) and `__sheap` (end of the statics).
+// ---------------------------------------------------------------------------------------------
+const PAINT: u32 = 0xDEAD_BEEF;
+
+extern "C" {
+    static _stack_start: u32;
+    #[link_name = "__sheap"]
+    static STACK_BOTTOM: u32;
+}
+
+fn stack_top() -> usize {
+    addr_of!(_stack_start) as usize
+}
+
+fn stack_bottom() -> usize {
+    (addr_of!(STACK_BOTTOM) as usize + 3) & !3
+}
+
+#[inline(never)]
+fn paint_stack() {
+    let here = 0u32;
+    // Leave 64 bytes below this frame alone.
+    let limit = (black_box(addr_of!(here)) as usize - 64) & !3;
+    let mut p = stack_bottom();
+    while p < limit {
+        // SAFETY: [stack_bottom, limit) is free RAM between the statics and this frame.
+        unsafe { write_volatile(p as *mut u32, PAINT) };
+        p += 4;
+    }
+}
+
+#[inline(never)]
+fn stack_high_water() -> usize {
+    let mut p = stack_bottom();
+    let top = stack_top();
+    // SAFETY: reads RAM between the statics and the top of the stack.
+    while p < top && unsafe { read_volatile(p as *const u32) } == PAINT {
+        p += 4;
+    }
+    top - p
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults must end the run with a distinct status, not spin in the runtime's default handler.
+// ---------------------------------------------------------------------------------------------
+#[cfg(target_arch = "arm")]
+#[cortex_m_rt::exception]
+unsafe fn HardFault(ef: &cortex_m_rt::ExceptionFrame) -> ! {
+    println!("HardFault at pc={:#010x}", ef.pc());
+    process::exit(2)
+}
+
+#[cfg(target_arch = "riscv32")]
+#[export_name = "ExceptionHandler"]
+fn exception_handler(_tf: &riscv_rt::TrapFrame) -> ! {
+    println!(
+        "exception mcause={:#x} mepc={:#x}",
+        riscv::register::mcause::read().bits(),
+        riscv::register::mepc::read()
+    );
+    process::exit(2)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Golden comparisons.
+// ---------------------------------------------------------------------------------------------
+
+/// A value passes if `|got - want| <= rel * max(|want|, floor)`.
+#[derive(Clone, Copy)]
+struct Tol {
+    rel: f32,
+    floor: f32,
+}
+
+/// Forward and backward passes, activations: relative 1e-5, absolute 1e-7 near zero.
+const TOL_PASS: Tol = Tol {
+    rel: 1e-5,
+    floor: 1e-2,
+};
+/// A whole training run (rounding differences would grow over the steps): relative 1e-3,
+/// absolute 1e-5 near zero. The hit counts must match exactly.
+const TOL_TRAIN: Tol = Tol {
+    rel: 1e-3,
+    floor: 1e-2,
+};
+
+/// A float's position on the number line, in ULPs (+0 and -0 coincide).
+fn ulp_key(x: f32) -> i64 {
+    let b = x.to_bits();
+    let mag = i64::from(b & 0x7fff_ffff);
+    if b >> 31 == 1 {
+        -mag
+    } else {
+        mag
+    }
+}
+
+/// Totals over every compared value.
+#[derive(Default)]
+struct Totals {
+    values: u32,
+    outside: u32,
+    max_ulps: u64,
+    /// Largest `|got - want|`, in units of 1e-9 (saturating).
+    max_abs_e9: u64,
+    failures: u32,
+    /// The deepest stack seen in any phase, in bytes.
+    stack_hwm: usize,
+}
+
+/// The device's [`Sink`]: compares each tensor with the next entry of a golden table.
+struct Checker<'t> {
+    phase: &'static str,
+    table: golden::Table,
+    next: usize,
+    tol: Tol,
+    /// demo-fail: shift the first golden value before comparing (a real mismatch).
+    perturb: bool,
+    totals: &'t mut Totals,
+}
+
+impl Sink for Checker<'_> {
+    fn tensor(&mut self, group: &str, name: &str, values: &mut dyn Iterator<Item = f32>) {
+        let Some(&(golden_name, want)) = self.table.get(self.next) else {
+            println!(
+                "FAIL {}: no golden entry for {}.{}",
+                self.phase, group, name
+            );
+            self.totals.failures += 1;
+            return;
+        };
+        self.next += 1;
+        let same_name = if group.is_empty() {
+            golden_name == name
+        } else {
+            golden_name
+                .strip_prefix(group)
+                .and_then(|r| r.strip_prefix('.'))
+                == Some(name)
+        };
+        let (mut n, mut outside, mut max_ulps, mut max_abs) = (0usize, 0u32, 0u64, 0.0f32);
+        for got in values {
+            let Some(&w) = want.get(n) else {
+                n += 1;
+                continue;
+            };
+            n += 1;
+            let w = if core::mem::take(&mut self.perturb) {
+                w + 1e-3 * w.abs().max(1.0)
+            } else {
+                w
+            };
+            let diff = (got - w).abs();
+            if diff.is_nan() || diff > self.tol.rel * w.abs().max(self.tol.floor) {
+                outside += 1;
+            }
+            max_ulps = max_ulps.max(ulp_key(got).abs_diff(ulp_key(w)));
+            if diff > max_abs || diff.is_nan() {
+                max_abs = if diff.is_nan() { f32::INFINITY } else { diff };
+            }
+        }
+        let abs_e9 = if max_abs.is_finite() {
+            (max_abs * 1e9) as u64
+        } else {
+            u64::MAX
+        };
+        let ok = same_name && n == want.len() && outside == 0;
+        println!(
+            "  {} {}: {} values, max {} ULP, max |diff| {}e-9{}",
+            self.phase,
+            golden_name,
+            n,
+            max_ulps,
+            abs_e9,
+            if ok { "" } else { "  FAIL" }
+        );
+        if !same_name {
+            println!(
+                "FAIL {}: got {}.{}, golden.rs has {}",
+                self.phase, group, name, golden_name
+            );
+        }
+        if n != want.len() {
+            println!(
+                "FAIL {}: {} values, golden.rs has {}",
+                self.phase,
+                n,
+                want.len()
+            );
+        }
+        let t = &mut *self.totals;
+        t.values += n as u32;
+        t.outside += outside;
+        t.max_ulps = t.max_ulps.max(max_ulps);
+        t.max_abs_e9 = t.max_abs_e9.max(abs_e9);
+        t.failures += u32::from(!ok);
+    }
+}
+
+/// Runs one phase against its golden table.
+fn phase(
+    name: &'static str,
+    table: golden::Table,
+    tol: Tol,
+    totals: &mut Totals,
+    run: impl FnOnce(&mut Checker) -> Result<(), Error>,
+) {
+    let mut checker = Checker {
+        phase: name,
+        table,
+        next: 0,
+        tol,
+        perturb: cfg!(feature = "demo-fail") && name == "course_rnn",
+        totals,
+    };
+    if let Err(e) = run(&mut checker) {
+        println!("FAIL {}: {}", name, e);
+        checker.totals.failures += 1;
+    }
+    if checker.next != table.len() {
+        println!(
+            "FAIL {}: {} of {} golden tensors produced",
+            name,
+            checker.next,
+            table.len()
+        );
+        checker.totals.failures += 1;
+    }
+    // The stack this phase needed (main's frame included); repaint for the next one.
+    let hwm = stack_high_water();
+    println!("stack {} {}", name, hwm);
+    totals.stack_hwm = totals.stack_hwm.max(hwm);
+    paint_stack();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The BasicMotions configuration for this target.
+// ---------------------------------------------------------------------------------------------
+#[cfg(all(not(fw_reduced), not(feature = "inference-only")))]
+mod config {
+    pub use crate::golden::TRAIN_LARGE as GOLDEN;
+    pub use crate::workload::{
+        LARGE_LEN as LEN, LARGE_M as M, LARGE_NA as N_A, TRAIN_LARGE as SPEC,
+    };
+    pub const NAME: &str = "large";
+}
+#[cfg(all(fw_reduced, not(feature = "inference-only")))]
+mod config {
+    pub use crate::golden::TRAIN_REDUCED as GOLDEN;
+    pub use crate::workload::{
+        REDUCED_LEN as LEN, REDUCED_M as M, REDUCED_NA as N_A, TRAIN_REDUCED as SPEC,
+    };
+    pub const NAME: &str = "reduced";
+}
+
+/// Prints a float with 4 decimals through integers (no float formatter in the image).
+struct Fixed4(f32);
+
+impl core::fmt::Display for Fixed4 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let v = (self.0 * 1e4) as i32; // rounds toward zero; saturates
+        let sign = if v < 0 { "-" } else { "" };
+        let v = v.unsigned_abs();
+        write!(f, "{}{}.{:04}", sign, v / 10_000, v % 10_000)
+    }
+}
+
+/// Keyword-spotting inference from the model in flash, checked against the host.
+fn kws_inference(m: &mut Markers, totals: &mut Totals) {
+    phase("kws_forward", golden::KWS_FORWARD, TOL_PASS, totals, |s| {
+        workload::kws_forward(&model::KWS_MODEL, m, s);
+        Ok(())
+    });
+}
+
+/// Every phase this target has the RAM for.
+#[cfg(not(feature = "inference-only"))]
+fn full_run(m: &mut Markers, totals: &mut Totals) {
+    println!("tinyrnn firmware: {} training configuration", config::NAME);
+    phase("activations", golden::ACTIVATIONS, TOL_PASS, totals, |s| {
+        workload::activations(m, s);
+        Ok(())
+    });
+    phase("course_rnn", golden::COURSE_RNN, TOL_PASS, totals, |s| {
+        workload::course_rnn(m, s);
+        Ok(())
+    });
+    phase(
+        "course_rnn_train_step",
+        golden::COURSE_RNN_TRAIN_STEP,
+        TOL_PASS,
+        totals,
+        |s| workload::course_rnn_train_step(m, s),
+    );
+    phase("course_lstm", golden::COURSE_LSTM, TOL_PASS, totals, |s| {
+        workload::course_lstm(m, s);
+        Ok(())
+    });
+    // Needs about 16.2 KB of stack with M = 10 (workspace 9.2 KB, Adam 1.6 KB, backward pass
+    // frame 2.1 KB, ...): more than the Cortex-M0 has.
+    #[cfg(not(fw_reduced))]
+    phase(
+        "course_lstm_train_step",
+        golden::COURSE_LSTM_TRAIN_STEP,
+        TOL_PASS,
+        totals,
+        |s| workload::course_lstm_train_step(m, s),
+    );
+    kws_inference(m, totals);
+    #[cfg(not(fw_reduced))]
+    phase(
+        "kws_backward",
+        golden::KWS_BACKWARD,
+        TOL_PASS,
+        totals,
+        |s| {
+            workload::kws_backward(&model::KWS_MODEL, m, s);
+            Ok(())
+        },
+    );
+    #[cfg(fw_kws_train)]
+    phase(
+        "kws_train_step",
+        golden::KWS_TRAIN_STEP,
+        TOL_PASS,
+        totals,
+        |s| workload::kws_train_step(&model::KWS_MODEL, m, s),
+    );
+
+    let spec: &TrainSpec = &config::SPEC;
+    let dataset = Dataset {
+        train_x: &data::TRAIN_X,
+        train_y: &data::TRAIN_Y,
+        test_x: &data::TEST_X,
+        test_y: &data::TEST_Y,
+    };
+    let mut summary = None;
+    phase("basic_motions", config::GOLDEN, TOL_TRAIN, totals, |s| {
+        summary = Some(workload::basic_motions::<
+            { config::N_A },
+            { config::M },
+            { config::LEN },
+        >(spec, &dataset, m, s)?);
+        Ok(())
+    });
+    if let Some(s) = summary {
+        println!(
+            "train: LstmParams<f32, 6, {}, 4>, batch {}, {} Adam steps (lr {}), on the device",
+            config::N_A,
+            config::M,
+            spec.steps,
+            Fixed4(spec.lr)
+        );
+        println!(
+            "train: mean loss of the first {} steps {}, of the last {} steps {} (must be < {}% of the first)",
+            spec.window,
+            Fixed4(s.first),
+            spec.window,
+            Fixed4(s.last),
+            spec.max_ratio_pct
+        );
+        println!(
+            "train: accuracy train {}/40, test {}/40",
+            s.train_hits, s.test_hits
+        );
+        if !s.loss_fell(spec) {
+            println!("FAIL basic_motions: the loss did not fall enough");
+            totals.failures += 1;
+        }
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    paint_stack();
+    let mut totals = Totals::default();
+    let mut m = Markers {
+        names: [""; MAX_REGIONS],
+        count: 0,
+    };
+    m.region("marker_overhead", || ()); // empty region: subtract it from the others
+    #[cfg(not(feature = "inference-only"))]
+    full_run(&mut m, &mut totals);
+    #[cfg(feature = "inference-only")]
+    {
+        println!("tinyrnn firmware: keyword-spotting inference only");
+        kws_inference(&mut m, &mut totals);
+    }
+
+    // Facts for the report (qemu-check.sh parses these lines).
+    for k in 0..m.count {
+        println!("region {} {}", k, m.names[k]);
+    }
+    use workload as w;
+    println!("steps course {} kws {}", w::C_TX, w::K_TX);
+    println!(
+        "macs_per_step course_lstm {} course_rnn {} kws {}",
+        w::C_LSTM_MACS_PER_STEP,
+        w::C_RNN_MACS_PER_STEP,
+        w::K_MACS_PER_STEP
+    );
+    println!(
+        "activations_per_step course_lstm {} {} kws {} {}",
+        w::C_LSTM_EXPF_PER_STEP,
+        w::C_LSTM_TANHF_PER_STEP,
+        w::K_EXPF_PER_STEP,
+        w::K_TANHF_PER_STEP
+    );
+    println!(
+        "golden: {} values compared, {} outside tolerance, max {} ULP, max |diff| {}e-9",
+        totals.values, totals.outside, totals.max_ulps, totals.max_abs_e9
+    );
+    let (hwm, region) = (totals.stack_hwm, stack_top() - stack_bottom());
+    println!(
+        "stack high-water mark: {} bytes (stack region {} bytes)",
+        hwm, region
+    );
+    if hwm + 256 > region {
+        // On RISC-V `virt` the stack would have grown into the statics and the image.
+        println!("FAIL stack: less than 256 bytes left below the high-water mark");
+        totals.failures += 1;
+    }
+
+    #[cfg(feature = "demo-fault")]
+    // SAFETY: deliberately executes an undefined instruction to test the fault handler.
+    unsafe {
+        #[cfg(target_arch = "arm")]
+        core::arch::asm!("udf #0");
+        #[cfg(target_arch = "riscv32")]
+        core::arch::asm!("unimp");
+    }
+    if cfg!(feature = "demo-panic") {
+        panic!("demo-panic feature: deliberate panic");
+    }
+    if totals.failures == 0 {
+        println!("tinyrnn firmware: all checks passed");
+        process::exit(0)
+    } else {
+        println!("tinyrnn firmware: {} check(s) failed", totals.failures);
+        process::exit(3)
+    }
+}
