@@ -36,6 +36,8 @@
 //! epoch 10), final loss 0.0008, final test accuracy 1.000 (40/40, diagonal confusion matrix).
 //! Runs are deterministic; a debug build takes about 13 s and prints the same numbers.
 
+#[path = "common/basic_motions.rs"]
+mod prep;
 #[path = "common/ts.rs"]
 mod ts;
 
@@ -122,13 +124,7 @@ fn load(path: &Path, class_names: Option<&[String]>) -> Res<(Vec<Case>, Vec<Stri
     let mut cases = Vec::with_capacity(data.cases.len());
     for case in &data.cases {
         let class = case.class.ok_or("a case has no class label")?;
-        let mut x = [[0.0_f32; N_X]; T_X];
-        for (c, channel) in case.channels.iter().enumerate() {
-            for (t, pooled) in channel.chunks_exact(POOL).enumerate() {
-                x[t][c] = (pooled.iter().sum::<f64>() / POOL as f64) as f32;
-            }
-        }
-        cases.push((x, class));
+        cases.push((prep::pool(&case.channels, POOL), class));
     }
     Ok((cases, data.class_names))
 }
@@ -136,21 +132,9 @@ fn load(path: &Path, class_names: Option<&[String]>) -> Res<(Vec<Case>, Vec<Stri
 /// Standardises each channel of both splits with the mean and standard deviation of `train`
 /// (over all its cases and steps), so no test statistic leaks into the model.
 fn standardise(train: &mut [Case], test: &mut [Case]) {
-    let n = (train.len() * T_X) as f64;
-    for c in 0..N_X {
-        let values = || {
-            train
-                .iter()
-                .flat_map(|(x, _)| x.iter().map(move |s| f64::from(s[c])))
-        };
-        let mean = values().sum::<f64>() / n;
-        let var = values().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-        let std = var.sqrt().max(1e-8);
-        for (x, _) in train.iter_mut().chain(test.iter_mut()) {
-            for s in x.iter_mut() {
-                s[c] = ((f64::from(s[c]) - mean) / std) as f32;
-            }
-        }
+    let stats = prep::channel_stats(train.iter().map(|(x, _)| x));
+    for (x, _) in train.iter_mut().chain(test.iter_mut()) {
+        prep::standardise(x, &stats);
     }
 }
 

@@ -33,10 +33,7 @@ pub(crate) fn affine<
     x: &SMatrix<T, N_X, M>,
     b: &SVector<T, R>,
 ) {
-    for mut col in z.column_iter_mut() {
-        col.copy_from(b);
-    }
-    z.gemm(T::one(), wa, a, T::one());
+    head(z, wa, a, b);
     z.gemm(T::one(), wx, x, T::one());
 }
 

@@ -17,6 +17,8 @@
 #[path = "../examples/firmware/src/workload.rs"]
 mod workload;
 
+#[path = "../examples/common/basic_motions.rs"]
+mod prep;
 #[path = "../examples/common/ts.rs"]
 mod ts;
 
@@ -81,36 +83,18 @@ fn load(path: &Path) -> (Vec<Series>, Vec<u8>, Vec<String>) {
     let mut xs = Vec::new();
     let mut ys = Vec::new();
     for case in &data.cases {
-        let mut x = [[0.0_f32; BM_NX]; BM_TX];
-        for (c, channel) in case.channels.iter().enumerate() {
-            for (t, pooled) in channel.chunks_exact(POOL).enumerate() {
-                x[t][c] = (pooled.iter().sum::<f64>() / POOL as f64) as f32;
-            }
-        }
-        xs.push(x);
+        xs.push(prep::pool(&case.channels, POOL));
         ys.push(u8::try_from(case.class.expect("a class label")).unwrap());
     }
     (xs, ys, data.class_names)
 }
 
 /// Standardises each channel of both splits with the training split's mean and standard
-/// deviation (as `examples/basic_motions.rs`).
+/// deviation (the preprocessing `examples/basic_motions.rs` shares).
 fn standardise(train: &mut [Series], test: &mut [Series]) {
-    let n = (train.len() * BM_TX) as f64;
-    for c in 0..BM_NX {
-        let values = || {
-            train
-                .iter()
-                .flat_map(|x| x.iter().map(move |s| f64::from(s[c])))
-        };
-        let mean = values().sum::<f64>() / n;
-        let var = values().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-        let std = var.sqrt().max(1e-8);
-        for x in train.iter_mut().chain(test.iter_mut()) {
-            for s in x.iter_mut() {
-                s[c] = ((f64::from(s[c]) - mean) / std) as f32;
-            }
-        }
+    let stats = prep::channel_stats(train.iter());
+    for x in train.iter_mut().chain(test.iter_mut()) {
+        prep::standardise(x, &stats);
     }
 }
 
