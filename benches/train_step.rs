@@ -21,6 +21,12 @@
 //! - group `course`: the course notebook's shapes, `N_X = 3`, `N_A = 5`, `N_Y = 2`, `M = 10`,
 //!   `T_X = 7`, for the LSTM and the RNN in `f32` and `f64`.
 //!
+//! - group `stream`: inference one sample at a time at `M = 1`, keyword-spotting sized
+//!   (`N_X = 16`, `N_A = 32`, `T_X = 50`): a [`Stream`] over an `Lstm` layer, the same layer's
+//!   whole-sequence [`Layer::forward`], and the notebook's `LstmParams::cell_forward` loop
+//!   (which builds a cache and a softmax every step); and a [`Stream`] over a 2-layer GRU model
+//!   with its output layer, beside that model's whole-sequence forward.
+//!
 //! Throughput is reported in elements of `M·T_X` (example-steps) per second. For FLOP rates,
 //! an LSTM forward step costs about `8·N_A·(N_A + N_X)·M + 13·N_A·M` FLOPs (the four gates'
 //! matrix products plus the element-wise work), and forward + backward about three times that.
@@ -33,11 +39,12 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Thro
 use nalgebra::SMatrix;
 use std::hint::black_box;
 use std::time::Duration;
-use tinyrnn::init::{Init, Rng};
+use tinyrnn::init::{Init, Initialize, Rng};
 use tinyrnn::loss::{Head, Target};
 use tinyrnn::optim::{Adam, Optimizer};
-use tinyrnn::train::{Recurrent, Workspace};
-use tinyrnn::{LstmParams, Real, RnnParams};
+use tinyrnn::params::Zeroed;
+use tinyrnn::train::{Network, Workspace};
+use tinyrnn::{Dense, Gru, Layer, Lstm, LstmParams, Model, Real, RnnParams, Stack, Stream};
 
 /// What one benchmarked call does.
 #[derive(Clone, Copy)]
@@ -69,7 +76,7 @@ impl Pass {
 /// Benchmarks `pass` for cell `C` under the id `{prefix}{pass}` in `group`.
 fn bench_pass<
     T: Real,
-    C: Recurrent<T, N_X, N_A, N_Y>,
+    C: Network<T, M, X = SMatrix<T, N_X, M>, Logits = SMatrix<T, N_Y, M>> + Initialize,
     const N_X: usize,
     const N_A: usize,
     const N_Y: usize,
@@ -89,7 +96,7 @@ fn bench_pass<
     }
     let labels: [usize; M] = core::array::from_fn(|_| rng.below(N_Y));
     let target = Target::ClassLast(&labels);
-    let mut ws = Box::new(Workspace::<T, C, N_X, N_A, N_Y, M, T_X>::zeros());
+    let mut ws = Box::new(Workspace::<T, C, M, T_X>::zeros());
     // One step outside the timing: checks the setup and touches every buffer.
     ws.train_step(&mut model, &mut opt, &x, &target)
         .expect("training step failed");
@@ -151,5 +158,59 @@ fn course(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, basic_motions, course);
+/// Streaming inference against whole-sequence forward passes, at `M = 1`.
+fn stream(c: &mut Criterion) {
+    const T_X: usize = 50;
+    type L = Lstm<f32, 16, 32>;
+    type Net = Model<Stack<Gru<f32, 16, 32>, Gru<f32, 32, 32>>, Dense<f32, 32, 12>>;
+    let mut group = c.benchmark_group("stream");
+    configure(&mut group);
+    group.throughput(Throughput::Elements(T_X as u64));
+    let mut rng = Rng::new(7);
+    let mut x = [SMatrix::<f32, 16, 1>::zeros(); T_X];
+    for xt in x.iter_mut() {
+        rng.fill_uniform(xt, 1.0);
+    }
+    let lstm = L::init(&Init::default(), &mut rng);
+    let notebook = LstmParams::<f32, 16, 32, 12>::init(&Init::default(), &mut rng);
+    let net = Net::init(&Init::default(), &mut rng);
+
+    group.bench_function("lstm/stream", |b| {
+        b.iter(|| {
+            let mut s = Stream::<f32, L>::new();
+            for xt in &x {
+                black_box(s.step(&lstm, black_box(xt)));
+            }
+        })
+    });
+    let mut tape = Box::new(<L as Layer<f32, 1>>::Tape::<T_X>::ZEROS);
+    group.bench_function("lstm/forward", |b| {
+        b.iter(|| lstm.forward(black_box(&x), &Zeroed::ZEROS, &mut tape))
+    });
+    group.bench_function("lstm/notebook_cell_forward", |b| {
+        b.iter(|| {
+            let (mut a, mut c) = (SMatrix::zeros(), SMatrix::zeros());
+            for xt in &x {
+                let out = notebook.cell_forward(black_box(xt), &a, &c);
+                (a, c) = (out.a_next, out.c_next);
+                black_box(&out.y_pred);
+            }
+        })
+    });
+    group.bench_function("gru2_model/stream", |b| {
+        b.iter(|| {
+            let mut s = Stream::<f32, Net>::new();
+            for xt in &x {
+                black_box(s.step(&net, black_box(xt)));
+            }
+        })
+    });
+    let mut tape = Box::new(<Net as Layer<f32, 1>>::Tape::<T_X>::ZEROS);
+    group.bench_function("gru2_model/forward", |b| {
+        b.iter(|| net.forward(black_box(&x), &Zeroed::ZEROS, &mut tape))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, basic_motions, course, stream);
 criterion_main!(benches);

@@ -36,6 +36,8 @@
 //! epoch 10), final loss 0.0008, final test accuracy 1.000 (40/40, diagonal confusion matrix).
 //! Runs are deterministic; a debug build takes about 13 s and prints the same numbers.
 
+#[path = "common/big_stack.rs"]
+mod big_stack;
 #[path = "common/basic_motions.rs"]
 mod prep;
 #[path = "common/ts.rs"]
@@ -45,7 +47,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use nalgebra::SMatrix;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
-use std::error::Error;
 use std::path::Path;
 use std::time::Instant;
 use tinyrnn::init::{Init, Rng};
@@ -75,33 +76,11 @@ type Model = LstmParams<f32, N_X, N_A, N_Y>;
 type Ws = LstmWorkspace<f32, N_X, N_A, N_Y, M, T_X>;
 /// One case as the model sees it: `series[t][c]`, and its class index.
 type Case = ([[f32; N_X]; T_X], usize);
-type Res<T> = Result<T, Box<dyn Error + Send + Sync>>;
+use big_stack::Res;
 
 fn main() {
-    // Why a thread: the workspace holds a whole batch's forward tape (gates and states for
-    // `T_X·M` steps; 0.1 MB here, 1.1 MB with `N_A` = 32, `M` = 10, `T_X` = 100) and is built by
-    // value (`Ws::zeros()`), so a debug build keeps temporary copies of it on the stack: with
-    // that 1.1 MB workspace a debug build overflowed a 2 MB stack (Rust's default for spawned
-    // threads; Windows' main thread has only 1 MB). Boxing would not help, as the value is
-    // built on the stack first. So the example runs on a thread with a 64 MB stack, enough for
-    // much larger settings; untouched stack pages cost no memory.
-    let worker = std::thread::Builder::new()
-        .name("basic_motions".into())
-        .stack_size(64 << 20)
-        .spawn(run);
-    let code = match worker.map(|h| h.join()) {
-        Ok(Ok(Ok(code))) => code,
-        Ok(Ok(Err(e))) => {
-            eprintln!("error: {e}");
-            1
-        }
-        Ok(Err(_)) => 101, // the worker panicked; its message is already printed
-        Err(e) => {
-            eprintln!("error: cannot spawn the training thread: {e}");
-            1
-        }
-    };
-    std::process::exit(code);
+    // On a thread with a 64 MB stack: see `common/big_stack.rs` for why.
+    big_stack::run_and_exit("basic_motions", run)
 }
 
 /// Reads a split, checks its shape, and averages every `POOL` steps.
@@ -223,7 +202,7 @@ fn run() -> Res<i32> {
         for chunk in order.chunks(M) {
             batch(&train, chunk, &mut x, &mut y);
             let loss = ws.train_step(&mut model, &mut opt, &x, &Target::ClassLast(&y))?;
-            let last = &ws.tape.y_pred[T_X - 1];
+            let last = &ws.y_pred[T_X - 1];
             hits += (0..chunk.len())
                 .filter(|&j| argmax(last.column(j)) == y[j])
                 .count();

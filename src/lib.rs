@@ -4,11 +4,15 @@
 //! const-generic nalgebra [`SMatrix`](nalgebra::SMatrix), so a dimension mismatch is a compile
 //! error rather than a runtime one.
 //!
-//! The crate provides a vanilla RNN cell ([`rnn`]) and an LSTM cell ([`lstm`]), each with forward
-//! and backward passes for one step and for a fixed-length sequence, generic over `f32` and
-//! `f64` ([`Real`]). Backward passes are checked against finite differences; the equations are
-//! those of the course notebook "Building a Recurrent Neural Network step by step", with its
-//! errors corrected (see the README).
+//! The crate provides RNN ([`rnn`]), LSTM ([`lstm`]) and GRU ([`gru`]) layers, a per-step dense
+//! layer ([`dense`]), and the pieces that compose them: stacks ([`Stack`]), a bidirectional
+//! wrapper ([`Bidirectional`]), models with an output layer ([`Model`]), streaming inference
+//! ([`Stream`]) and training ([`train`]). Each layer has forward and backward passes for one
+//! step and for a fixed-length sequence, generic over `f32` and `f64` ([`Real`]), and the
+//! compiler checks every place where two layers meet. Backward passes are checked against
+//! finite differences; the RNN and LSTM equations are those of the course notebook "Building a
+//! Recurrent Neural Network step by step", with its errors corrected (see the README), and the
+//! notebook's API ([`RnnParams`], [`LstmParams`]) is kept, computed by the same code.
 //!
 //! # Quick start
 //!
@@ -49,13 +53,39 @@
 //! # Ok::<(), tinyrnn::Error>(())
 //! ```
 //!
+//! Layers compose like types. A 2-layer GRU classifier, trained and then streamed:
+//!
+//! ```
+//! use nalgebra::SMatrix;
+//! use tinyrnn::init::{Init, Initialize, Rng};
+//! use tinyrnn::{loss::Target, optim::Adam, train::Workspace};
+//! use tinyrnn::{Dense, Gru, Model, Stack, Stream};
+//!
+//! type Net = Model<Stack<Gru<f32, 3, 16>, Gru<f32, 16, 16>>, Dense<f32, 16, 2>>;
+//! let mut net = Net::init(&Init::default(), &mut Rng::new(7));
+//! let mut opt = Adam::new(1e-2); // one optimizer for every layer
+//! let mut ws = Workspace::<f32, Net, 4, 20>::zeros();
+//! let x = [SMatrix::<f32, 3, 4>::repeat(0.1); 20];
+//! ws.train_step(&mut net, &mut opt, &x, &Target::ClassLast(&[0, 1, 1, 0]))?;
+//!
+//! let mut stream = Stream::<f32, Net>::new(); // both layers' state, 128 bytes
+//! let logits: SMatrix<f32, 2, 1> = stream.step(&net, &SMatrix::repeat(0.1));
+//! assert!(logits.iter().all(|v| v.is_finite()));
+//! # Ok::<(), tinyrnn::Error>(())
+//! ```
+//!
 //! # Where things are
 //!
 //! | module | contents |
 //! |---|---|
-//! | [`rnn`] | [`RnnParams`], its cache, [`RnnTape`], [`RnnGrads`]: `a⟨t⟩ = tanh(Wax·x⟨t⟩ + Waa·a⟨t−1⟩ + ba)` |
-//! | [`lstm`] | [`LstmParams`], its gates and cache, [`LstmTape`], [`LstmGrads`], and the seeds' `(N_A, N_A + N_X)` weight layout |
-//! | [`train`] | [`train::Workspace`]: the whole model's gradient from a loss in one call, and a full training step; [`train::Recurrent`], what the cells share |
+//! | [`layer`] | [`Layer`] (sequence forward and backward), [`Step`] (streaming), [`Stack`]: how layers compose |
+//! | [`rnn`] | the [`Rnn`] layer, and the notebook's [`RnnParams`] (with its softmax output layer), its cache, [`RnnTape`], [`RnnGrads`]: `a⟨t⟩ = tanh(Wax·x⟨t⟩ + Waa·a⟨t−1⟩ + ba)` |
+//! | [`lstm`] | the [`Lstm`] layer and its state, and the notebook's [`LstmParams`], its gates and cache, [`LstmTape`], [`LstmGrads`], and the seeds' `(N_A, N_A + N_X)` weight layout |
+//! | [`gru`] | the [`Gru`] layer, reset-after ([`ResetAfter`], PyTorch) or reset-before ([`ResetBefore`]) |
+//! | [`dense`] | [`Dense`]: `y⟨t⟩ = φ(W·x⟨t⟩ + b)` at every step, `φ` = [`Identity`], [`Tanh`], [`Sigmoid`], [`Relu`] |
+//! | [`bidirectional`] | [`Bidirectional`]: a layer forwards and backwards in time, merged by [`Concat`] or [`Sum`] |
+//! | [`model`] | [`Model`] (a body with an output layer) and [`Stream`] (streaming inference) |
+//! | [`train`] | [`train::Workspace`]: the whole model's gradient from a loss in one call, and a full training step; [`train::Network`], what a trainable model provides |
 //! | [`loss`] | output heads (softmax, linear), targets (class indices, probabilities, values; last step or every step), cross-entropy and squared error |
 //! | [`optim`] | SGD, momentum, Adam, gradient clipping by value and by global norm |
 //! | [`init`] | a seedable generator and Glorot / fan-in initialisation, forget-gate bias |
@@ -75,6 +105,7 @@
 //! | `T` | scalar: `f32` or `f64` |
 //! | `N_X` | input features per step |
 //! | `N_A` | hidden units |
+//! | `N_IN`, `N_OUT` | a dense layer's input and output sizes |
 //! | `N_Y` | outputs (softmax classes) |
 //! | `M` | batch columns; column `j` of every matrix is example `j` |
 //! | `T_X` | sequence length (never `T`, which is the scalar) |
@@ -90,8 +121,13 @@
 //! | [`RnnTape`] | `s·M·(N_A + T_X·(N_X + N_A + N_Y))` |
 //! | [`LstmParams`] (= its gradient) | `s·(4·N_A·(N_A + N_X + 1) + N_Y·(N_A + 1))` |
 //! | [`LstmTape`] | `s·M·(2·N_A + T_X·(N_X + 7·N_A + N_Y))` |
+//! | [`Rnn`], [`Lstm`], [`Gru`] (= their gradients) | `s·(N_A·(N_X + N_A + 1))`, `s·4·N_A·(N_X + N_A + 1)`, `s·(3·N_A·(N_X + N_A + 1) + N_A)` |
+//! | [`Dense`] | `s·N_OUT·(N_IN + 1)` |
+//! | a layer's tape, per step | RNN `s·N_A·M`, LSTM `s·7·N_A·M`, GRU `s·5·N_A·M`, dense `s·N_OUT·M` (plus the initial state) |
+//! | [`Stream`] (streaming state) | RNN and GRU `s·N_A·M`, LSTM `s·2·N_A·M`, dense 0; a stack sums its layers |
 //!
-//! Inference needs no tape: stepping [`LstmParams::cell_forward`] keeps only `a` and `c`.
+//! A layer's tape holds no copy of its input: in a stack, the layer below already holds it.
+//! Inference needs no tape: a [`Stream`] keeps only the states.
 //!
 //! # Features and targets
 //!
@@ -107,22 +143,32 @@
 #![deny(missing_docs)]
 
 pub mod activation;
+pub mod bidirectional;
+pub mod dense;
 mod error;
+pub mod gru;
 pub mod init;
 mod kernel;
+pub mod layer;
 pub mod loss;
 pub mod lstm;
+pub mod model;
 pub mod optim;
 pub mod params;
 mod real;
 pub mod rnn;
 pub mod train;
 
+pub use bidirectional::{Bidirectional, Concat, Sum};
+pub use dense::{Dense, Identity, Relu, Sigmoid, Tanh};
 pub use error::Error;
-pub use lstm::{LstmGrads, LstmParams, LstmTape};
+pub use gru::{Gru, ResetAfter, ResetBefore};
+pub use layer::{Layer, Stack, Stack3, Step};
+pub use lstm::{Lstm, LstmGrads, LstmParams, LstmTape};
+pub use model::{Model, Stream};
 pub use params::Params;
 pub use real::Real;
-pub use rnn::{RnnGrads, RnnParams, RnnTape};
+pub use rnn::{Rnn, RnnGrads, RnnParams, RnnTape};
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

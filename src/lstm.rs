@@ -69,8 +69,9 @@ use crate::activation::{
     sigmoid_grad_from_output, sigmoid_in_place, softmax_columns_in_place, tanh_grad_from_output,
     tanh_in_place,
 };
-use crate::init::{Init, Rng};
-use crate::params::{check_len, matrix_from_row_major, zero_matrix};
+use crate::init::{Init, Initialize, Rng};
+use crate::layer::{Layer, Step};
+use crate::params::{check_len, matrix_from_row_major, zero_matrix, Zeroed};
 use crate::{kernel, Error, Params, Real};
 use nalgebra::{SMatrix, SVector};
 
@@ -354,9 +355,13 @@ pub struct LstmGrads<
 impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Params<T>
     for LstmParams<T, N_X, N_A, N_Y>
 {
-    const NAMES: &'static [&'static str] = &[
-        "wfa", "wfx", "bf", "wia", "wix", "bi", "wca", "wcx", "bc", "woa", "wox", "bo", "wy", "by",
-    ];
+    fn names() -> impl Iterator<Item = &'static str> {
+        [
+            "wfa", "wfx", "bf", "wia", "wix", "bi", "wca", "wcx", "bc", "woa", "wox", "bo", "wy",
+            "by",
+        ]
+        .into_iter()
+    }
     const LEN: usize = 4 * N_A * (N_A + N_X + 1) + N_Y * (N_A + 1);
 
     const ZEROS: Self = Self {
@@ -526,12 +531,8 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
     /// ```
     pub fn init(init: &Init, rng: &mut Rng) -> Self {
         let mut p = Self::zeros();
-        for (wa, wx, _) in p.gates_mut() {
-            init.fill(wa, N_A, rng);
-            init.fill(wx, N_A, rng);
-        }
+        init_gates(&mut p, init, rng);
         init.fill(&mut p.wy, N_A, rng);
-        p.bf.fill(T::lit(init.forget_bias));
         p
     }
 
@@ -616,7 +617,8 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
                 gates: LstmGates::zeros(),
             },
         };
-        self.step_forward(
+        step_forward(
+            &self.gates(),
             xt,
             a_prev,
             c_prev,
@@ -661,7 +663,8 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
             dc_prev: SMatrix::zeros(),
             dparams: Self::zeros(),
         };
-        self.step_backward(
+        step_backward(
+            &self.gates(),
             da_next,
             dc_next,
             StepRef {
@@ -670,7 +673,7 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
                 c_prev: &cache.c_prev,
                 gates: &cache.gates,
             },
-            &mut g.dparams,
+            g.dparams.gates_mut(),
             StepGrads {
                 dxt: &mut g.dxt,
                 da_prev: &mut g.da_prev,
@@ -788,21 +791,7 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
         tape.x = *x;
         tape.a0 = *a0;
         tape.c0 = *c0;
-        let (mut a_prev, mut c_prev) = (*a0, *c0);
-        let states = tape.a.iter_mut().zip(&mut tape.c);
-        for ((xt, (a, c)), gates) in x.iter().zip(states).zip(&mut tape.gates) {
-            self.step_forward(
-                xt,
-                &a_prev,
-                &c_prev,
-                StepOut {
-                    gates,
-                    a_next: a,
-                    c_next: c,
-                },
-            );
-            (a_prev, c_prev) = (*a, *c);
-        }
+        forward_seq(self, x, a0, c0, &mut tape.a, &mut tape.c, &mut tape.gates);
     }
 
     /// Backpropagation through time over a whole sequence (the seeds' `lstm_backward`, with
@@ -862,73 +851,19 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
         tape: &LstmTape<T, N_X, N_A, N_Y, M, T_X>,
         grads: &mut LstmGrads<T, N_X, N_A, N_Y, M, T_X>,
     ) {
-        let mut da_next = SMatrix::<T, N_A, M>::zeros();
-        let mut dc_next = SMatrix::<T, N_A, M>::zeros();
-        for t in (0..T_X).rev() {
-            let upstream = da[t] + da_next;
-            let (a_prev, c_prev) = if t == 0 {
-                (&tape.a0, &tape.c0)
-            } else {
-                (&tape.a[t - 1], &tape.c[t - 1])
-            };
-            let dc_in = dc_next;
-            grads.dx[t].fill(T::zero());
-            da_next.fill(T::zero());
-            self.step_backward(
-                &upstream,
-                &dc_in,
-                StepRef {
-                    xt: &tape.x[t],
-                    a_prev,
-                    c_prev,
-                    gates: &tape.gates[t],
-                },
-                &mut grads.dparams,
-                StepGrads {
-                    dxt: &mut grads.dx[t],
-                    da_prev: &mut da_next,
-                    dc_prev: &mut dc_next,
-                },
-            );
-        }
-        grads.da0 = da_next;
-        grads.dc0 = dc_next;
-    }
-
-    /// The four gates' `(Wga, Wgx, bg)`, in the order f, i, c, o.
-    #[inline]
-    #[allow(clippy::type_complexity)]
-    fn gates(
-        &self,
-    ) -> [(
-        &SMatrix<T, N_A, N_A>,
-        &SMatrix<T, N_A, N_X>,
-        &SVector<T, N_A>,
-    ); 4] {
-        [
-            (&self.wfa, &self.wfx, &self.bf),
-            (&self.wia, &self.wix, &self.bi),
-            (&self.wca, &self.wcx, &self.bc),
-            (&self.woa, &self.wox, &self.bo),
-        ]
-    }
-
-    /// The four gates' `(dWga, dWgx, dbg)` of a gradient, in the order f, i, c, o.
-    #[inline]
-    #[allow(clippy::type_complexity)]
-    fn gates_mut(
-        &mut self,
-    ) -> [(
-        &mut SMatrix<T, N_A, N_A>,
-        &mut SMatrix<T, N_A, N_X>,
-        &mut SVector<T, N_A>,
-    ); 4] {
-        [
-            (&mut self.wfa, &mut self.wfx, &mut self.bf),
-            (&mut self.wia, &mut self.wix, &mut self.bi),
-            (&mut self.wca, &mut self.wcx, &mut self.bc),
-            (&mut self.woa, &mut self.wox, &mut self.bo),
-        ]
+        let seq = SeqRef {
+            x: &tape.x,
+            a0: &tape.a0,
+            c0: &tape.c0,
+            a: &tape.a,
+            c: &tape.c,
+            gates: &tape.gates,
+        };
+        let d0 = StateGrads {
+            da0: &mut grads.da0,
+            dc0: &mut grads.dc0,
+        };
+        backward_seq(self, seq, da, &mut grads.dparams, &mut grads.dx, d0);
     }
 
     /// `y = softmax(Wy·a + by)`.
@@ -937,62 +872,199 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
         kernel::head(y, &self.wy, a, &self.by);
         softmax_columns_in_place(y);
     }
+}
 
-    /// One step: gates, `c_next`, `a_next`, written into `out`.
-    #[inline]
-    fn step_forward<const M: usize>(
-        &self,
-        xt: &SMatrix<T, N_X, M>,
-        a_prev: &SMatrix<T, N_A, M>,
-        c_prev: &SMatrix<T, N_A, M>,
-        out: StepOut<'_, T, N_A, M>,
-    ) {
-        let g = out.gates;
-        let [pf, pi, pc, po] = self.gates();
-        kernel::affine(&mut g.f, pf.0, a_prev, pf.1, xt, pf.2);
-        kernel::affine(&mut g.i, pi.0, a_prev, pi.1, xt, pi.2);
-        kernel::affine(&mut g.cc, pc.0, a_prev, pc.1, xt, pc.2);
-        kernel::affine(&mut g.o, po.0, a_prev, po.1, xt, po.2);
-        sigmoid_in_place(&mut g.f);
-        sigmoid_in_place(&mut g.i);
-        tanh_in_place(&mut g.cc);
-        sigmoid_in_place(&mut g.o);
-        for k in 0..N_A * M {
-            out.c_next[k] = g.f[k] * c_prev[k] + g.i[k] * g.cc[k];
-        }
-        g.tanh_c.copy_from(out.c_next);
-        tanh_in_place(&mut g.tanh_c);
-        out.a_next.copy_from(&g.o);
-        out.a_next.component_mul_assign(&g.tanh_c);
-    }
+/// One gate's weights `(Wga, Wgx, bg)`, borrowed.
+struct Gate<'a, T, const N_X: usize, const N_A: usize> {
+    wa: &'a SMatrix<T, N_A, N_A>,
+    wx: &'a SMatrix<T, N_A, N_X>,
+    b: &'a SVector<T, N_A>,
+}
 
-    /// One backward step: accumulates into `dparams` and `out.dxt` / `out.da_prev`, and
-    /// overwrites `out.dc_prev`.
-    #[inline]
-    fn step_backward<const M: usize>(
-        &self,
-        da_next: &SMatrix<T, N_A, M>,
-        dc_next: &SMatrix<T, N_A, M>,
-        step: StepRef<'_, T, N_X, N_A, M>,
-        dparams: &mut Self,
-        out: StepGrads<'_, T, N_X, N_A, M>,
-    ) {
-        let g = step.gates;
-        let mut dz = [SMatrix::<T, N_A, M>::zeros(); 4]; // f, i, c, o
-        for k in 0..N_A * M {
-            let (f, i, cc, o, tc) = (g.f[k], g.i[k], g.cc[k], g.o[k], g.tanh_c[k]);
-            let dc = dc_next[k] + da_next[k] * o * tanh_grad_from_output(tc);
-            dz[0][k] = dc * step.c_prev[k] * sigmoid_grad_from_output(f);
-            dz[1][k] = dc * cc * sigmoid_grad_from_output(i);
-            dz[2][k] = dc * i * tanh_grad_from_output(cc);
-            dz[3][k] = da_next[k] * tc * sigmoid_grad_from_output(o);
-            out.dc_prev[k] = dc * f;
+/// One gate's weight gradients, borrowed.
+struct GateMut<'a, T, const N_X: usize, const N_A: usize> {
+    wa: &'a mut SMatrix<T, N_A, N_A>,
+    wx: &'a mut SMatrix<T, N_A, N_X>,
+    b: &'a mut SVector<T, N_A>,
+}
+
+/// A type holding the four gates' weights under the notebook's names: [`Lstm`] and
+/// [`LstmParams`]. The math below is written once against it.
+trait Gates<T, const N_X: usize, const N_A: usize> {
+    /// The gates in the order f, i, c, o.
+    fn gates(&self) -> [Gate<'_, T, N_X, N_A>; 4];
+    /// The gates in the order f, i, c, o, mutably.
+    fn gates_mut(&mut self) -> [GateMut<'_, T, N_X, N_A>; 4];
+}
+
+macro_rules! impl_gates {
+    ($ty:ident<$($gen:ident),*> where $($bounds:tt)*) => {
+        impl<T, $($bounds)*> Gates<T, N_X, N_A> for $ty<$($gen),*> {
+            #[inline]
+            fn gates(&self) -> [Gate<'_, T, N_X, N_A>; 4] {
+                [
+                    Gate { wa: &self.wfa, wx: &self.wfx, b: &self.bf },
+                    Gate { wa: &self.wia, wx: &self.wix, b: &self.bi },
+                    Gate { wa: &self.wca, wx: &self.wcx, b: &self.bc },
+                    Gate { wa: &self.woa, wx: &self.wox, b: &self.bo },
+                ]
+            }
+            #[inline]
+            fn gates_mut(&mut self) -> [GateMut<'_, T, N_X, N_A>; 4] {
+                [
+                    GateMut { wa: &mut self.wfa, wx: &mut self.wfx, b: &mut self.bf },
+                    GateMut { wa: &mut self.wia, wx: &mut self.wix, b: &mut self.bi },
+                    GateMut { wa: &mut self.wca, wx: &mut self.wcx, b: &mut self.bc },
+                    GateMut { wa: &mut self.woa, wx: &mut self.wox, b: &mut self.bo },
+                ]
+            }
         }
-        for ((dw, w), dz) in dparams.gates_mut().into_iter().zip(self.gates()).zip(&dz) {
-            kernel::acc_param_grads(dw.0, dw.1, dw.2, dz, step.a_prev, step.xt);
-            kernel::acc_input_grads(&mut *out.da_prev, &mut *out.dxt, w.0, w.1, dz);
-        }
+    };
+}
+impl_gates!(LstmParams<T, N_X, N_A, N_Y> where const N_X: usize, const N_A: usize, const N_Y: usize);
+impl_gates!(Lstm<T, N_X, N_A> where const N_X: usize, const N_A: usize);
+
+/// One step: gates, `c_next`, `a_next`, written into `out`.
+#[inline]
+fn step_forward<T: Real, const N_X: usize, const N_A: usize, const M: usize>(
+    w: &[Gate<'_, T, N_X, N_A>; 4],
+    xt: &SMatrix<T, N_X, M>,
+    a_prev: &SMatrix<T, N_A, M>,
+    c_prev: &SMatrix<T, N_A, M>,
+    out: StepOut<'_, T, N_A, M>,
+) {
+    let g = out.gates;
+    let [pf, pi, pc, po] = w;
+    kernel::affine(&mut g.f, pf.wa, a_prev, pf.wx, xt, pf.b);
+    kernel::affine(&mut g.i, pi.wa, a_prev, pi.wx, xt, pi.b);
+    kernel::affine(&mut g.cc, pc.wa, a_prev, pc.wx, xt, pc.b);
+    kernel::affine(&mut g.o, po.wa, a_prev, po.wx, xt, po.b);
+    sigmoid_in_place(&mut g.f);
+    sigmoid_in_place(&mut g.i);
+    tanh_in_place(&mut g.cc);
+    sigmoid_in_place(&mut g.o);
+    for k in 0..N_A * M {
+        out.c_next[k] = g.f[k] * c_prev[k] + g.i[k] * g.cc[k];
     }
+    g.tanh_c.copy_from(out.c_next);
+    tanh_in_place(&mut g.tanh_c);
+    out.a_next.copy_from(&g.o);
+    out.a_next.component_mul_assign(&g.tanh_c);
+}
+
+/// One backward step: accumulates into `dw` and `out.dxt` / `out.da_prev`, and overwrites
+/// `out.dc_prev`.
+#[inline]
+fn step_backward<T: Real, const N_X: usize, const N_A: usize, const M: usize>(
+    w: &[Gate<'_, T, N_X, N_A>; 4],
+    da_next: &SMatrix<T, N_A, M>,
+    dc_next: &SMatrix<T, N_A, M>,
+    step: StepRef<'_, T, N_X, N_A, M>,
+    dw: [GateMut<'_, T, N_X, N_A>; 4],
+    out: StepGrads<'_, T, N_X, N_A, M>,
+) {
+    let g = step.gates;
+    let mut dz = [SMatrix::<T, N_A, M>::zeros(); 4]; // f, i, c, o
+    for k in 0..N_A * M {
+        let (f, i, cc, o, tc) = (g.f[k], g.i[k], g.cc[k], g.o[k], g.tanh_c[k]);
+        let dc = dc_next[k] + da_next[k] * o * tanh_grad_from_output(tc);
+        dz[0][k] = dc * step.c_prev[k] * sigmoid_grad_from_output(f);
+        dz[1][k] = dc * cc * sigmoid_grad_from_output(i);
+        dz[2][k] = dc * i * tanh_grad_from_output(cc);
+        dz[3][k] = da_next[k] * tc * sigmoid_grad_from_output(o);
+        out.dc_prev[k] = dc * f;
+    }
+    for ((dw, w), dz) in dw.into_iter().zip(w).zip(&dz) {
+        kernel::acc_param_grads(dw.wa, dw.wx, dw.b, dz, step.a_prev, step.xt);
+        kernel::acc_input_grads(&mut *out.da_prev, &mut *out.dxt, w.wa, w.wx, dz);
+    }
+}
+
+/// A recorded sequence, borrowed from an [`LstmTape`] or an [`LstmSeqTape`] (with its input).
+struct SeqRef<'a, T, const N_X: usize, const N_A: usize, const M: usize, const T_X: usize> {
+    x: &'a [SMatrix<T, N_X, M>; T_X],
+    a0: &'a SMatrix<T, N_A, M>,
+    c0: &'a SMatrix<T, N_A, M>,
+    a: &'a [SMatrix<T, N_A, M>; T_X],
+    c: &'a [SMatrix<T, N_A, M>; T_X],
+    gates: &'a [LstmGates<T, N_A, M>; T_X],
+}
+
+/// Where a sequence backward pass writes `∂J/∂a⟨0⟩` and `∂J/∂c⟨0⟩`.
+struct StateGrads<'a, T, const N_A: usize, const M: usize> {
+    da0: &'a mut SMatrix<T, N_A, M>,
+    dc0: &'a mut SMatrix<T, N_A, M>,
+}
+
+/// The forward loop: fills `a`, `c` and `gates` from `a0`, `c0`.
+fn forward_seq<T: Real, const N_X: usize, const N_A: usize, const M: usize, const T_X: usize>(
+    p: &impl Gates<T, N_X, N_A>,
+    x: &[SMatrix<T, N_X, M>; T_X],
+    a0: &SMatrix<T, N_A, M>,
+    c0: &SMatrix<T, N_A, M>,
+    a: &mut [SMatrix<T, N_A, M>; T_X],
+    c: &mut [SMatrix<T, N_A, M>; T_X],
+    gates: &mut [LstmGates<T, N_A, M>; T_X],
+) {
+    let w = p.gates();
+    let (mut a_prev, mut c_prev) = (*a0, *c0);
+    let states = a.iter_mut().zip(c.iter_mut());
+    for ((xt, (a, c)), gates) in x.iter().zip(states).zip(gates.iter_mut()) {
+        let out = StepOut {
+            gates,
+            a_next: a,
+            c_next: c,
+        };
+        step_forward(&w, xt, &a_prev, &c_prev, out);
+        (a_prev, c_prev) = (*a, *c);
+    }
+}
+
+/// The backward loop: going backwards, step `t` receives `da[t] + da_prev(t+1)` and
+/// `dc_prev(t+1)`. Adds into `dparams`; overwrites `dx`, `da0`, `dc0`.
+fn backward_seq<
+    T: Real,
+    P: Gates<T, N_X, N_A>,
+    const N_X: usize,
+    const N_A: usize,
+    const M: usize,
+    const T_X: usize,
+>(
+    p: &P,
+    seq: SeqRef<'_, T, N_X, N_A, M, T_X>,
+    da: &[SMatrix<T, N_A, M>; T_X],
+    dparams: &mut P,
+    dx: &mut [SMatrix<T, N_X, M>; T_X],
+    d0: StateGrads<'_, T, N_A, M>,
+) {
+    let w = p.gates();
+    let mut da_next = SMatrix::<T, N_A, M>::zeros();
+    let mut dc_next = SMatrix::<T, N_A, M>::zeros();
+    for t in (0..T_X).rev() {
+        let upstream = da[t] + da_next;
+        let (a_prev, c_prev) = if t == 0 {
+            (seq.a0, seq.c0)
+        } else {
+            (&seq.a[t - 1], &seq.c[t - 1])
+        };
+        let dc_in = dc_next;
+        dx[t].fill(T::zero());
+        da_next.fill(T::zero());
+        let step = StepRef {
+            xt: &seq.x[t],
+            a_prev,
+            c_prev,
+            gates: &seq.gates[t],
+        };
+        let out = StepGrads {
+            dxt: &mut dx[t],
+            da_prev: &mut da_next,
+            dc_prev: &mut dc_next,
+        };
+        step_backward(&w, &upstream, &dc_in, step, dparams.gates_mut(), out);
+    }
+    *d0.da0 = da_next;
+    *d0.dc0 = dc_next;
 }
 
 /// One step's cache, borrowed from an [`LstmCache`] or an [`LstmTape`].
@@ -1101,4 +1173,300 @@ impl<
         dc0: zero_matrix(),
         dparams: LstmParams::ZEROS,
     };
+}
+
+/// An LSTM layer, without an output layer: the recurrence of [`LstmParams`] (see the
+/// [module docs](self) for every equation) as a [`Layer`] whose state is
+/// [`LstmState`] `(a, c)` and whose output is `a⟨t⟩`.
+///
+/// The fields have the notebook's names and the same per-gate blocks as [`LstmParams`].
+///
+/// # Generics
+/// `T`: scalar; `N_X`: input features; `N_A`: hidden units (the output size).
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{lstm::LstmState, params::Zeroed, Lstm, Params, Real, Step};
+///
+/// let mut lstm = Lstm::<f32, 1, 4>::zeros();
+/// lstm.wcx.fill(1.0);
+/// let mut s = LstmState::<f32, 4, 1>::ZEROS;
+/// let mut y = SMatrix::zeros();
+/// lstm.step(&SMatrix::<f32, 1, 1>::new(0.5), &mut s, &mut y);
+/// assert_eq!(s.c[0], 0.5 * 0.5_f32.tanh_libm()); // Γi ⊙ c̃, with Γi = σ(0)
+/// assert_eq!(y, s.a);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Lstm<T, const N_X: usize, const N_A: usize> {
+    /// `Wfa`, `(N_A, N_A)`: forget gate, acting on `a⟨t−1⟩`.
+    pub wfa: SMatrix<T, N_A, N_A>,
+    /// `Wfx`, `(N_A, N_X)`: forget gate, acting on `x⟨t⟩`.
+    pub wfx: SMatrix<T, N_A, N_X>,
+    /// `bf`, `(N_A, 1)`: forget gate bias.
+    pub bf: SVector<T, N_A>,
+    /// `Wia`, `(N_A, N_A)`: update gate, acting on `a⟨t−1⟩`.
+    pub wia: SMatrix<T, N_A, N_A>,
+    /// `Wix`, `(N_A, N_X)`: update gate, acting on `x⟨t⟩`.
+    pub wix: SMatrix<T, N_A, N_X>,
+    /// `bi`, `(N_A, 1)`: update gate bias.
+    pub bi: SVector<T, N_A>,
+    /// `Wca`, `(N_A, N_A)`: candidate, acting on `a⟨t−1⟩`.
+    pub wca: SMatrix<T, N_A, N_A>,
+    /// `Wcx`, `(N_A, N_X)`: candidate, acting on `x⟨t⟩`.
+    pub wcx: SMatrix<T, N_A, N_X>,
+    /// `bc`, `(N_A, 1)`: candidate bias.
+    pub bc: SVector<T, N_A>,
+    /// `Woa`, `(N_A, N_A)`: output gate, acting on `a⟨t−1⟩`.
+    pub woa: SMatrix<T, N_A, N_A>,
+    /// `Wox`, `(N_A, N_X)`: output gate, acting on `x⟨t⟩`.
+    pub wox: SMatrix<T, N_A, N_X>,
+    /// `bo`, `(N_A, 1)`: output gate bias.
+    pub bo: SVector<T, N_A>,
+}
+
+/// The state an LSTM carries between steps: the hidden state `a` and the cell state `c`.
+///
+/// # Example
+/// ```
+/// use tinyrnn::{lstm::LstmState, params::Zeroed};
+/// let s = LstmState::<f32, 8, 1>::ZEROS;
+/// assert_eq!(core::mem::size_of_val(&s), 2 * 8 * 4);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmState<T, const N_A: usize, const M: usize> {
+    /// The hidden state `a`.
+    pub a: SMatrix<T, N_A, M>,
+    /// The cell state `c`.
+    pub c: SMatrix<T, N_A, M>,
+}
+
+impl<T: Real, const N_A: usize, const M: usize> Zeroed for LstmState<T, N_A, M> {
+    const ZEROS: Self = Self {
+        a: zero_matrix(),
+        c: zero_matrix(),
+    };
+}
+
+/// The tape of an [`Lstm`] layer: the initial state and every step's `a`, `c` and gates (the
+/// input is not copied: the caller, or the layer below in a stack, holds it).
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{lstm::LstmSeqTape, params::Zeroed, Layer, Lstm, Params};
+///
+/// let lstm = Lstm::<f32, 3, 5>::zeros();
+/// let mut tape = LstmSeqTape::<f32, 5, 2, 7>::ZEROS;
+/// lstm.forward(&[SMatrix::<f32, 3, 2>::zeros(); 7], &Zeroed::ZEROS, &mut tape);
+/// assert_eq!(tape.gates[6].f[0], 0.5);
+/// assert_eq!(core::mem::size_of_val(&tape), 4 * 2 * 5 * (2 + 7 * 7));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmSeqTape<T, const N_A: usize, const M: usize, const T_X: usize> {
+    /// The initial state `(a⟨0⟩, c⟨0⟩)`.
+    pub s0: LstmState<T, N_A, M>,
+    /// The hidden states (the layer's outputs); index `t` follows input `x[t]`.
+    pub a: [SMatrix<T, N_A, M>; T_X],
+    /// The cell states.
+    pub c: [SMatrix<T, N_A, M>; T_X],
+    /// The gate activations of every step.
+    pub gates: [LstmGates<T, N_A, M>; T_X],
+}
+
+impl<T: Real, const N_A: usize, const M: usize, const T_X: usize> Zeroed
+    for LstmSeqTape<T, N_A, M, T_X>
+{
+    const ZEROS: Self = Self {
+        s0: LstmState::ZEROS,
+        a: [zero_matrix(); T_X],
+        c: [zero_matrix(); T_X],
+        gates: [LstmGates::ZEROS; T_X],
+    };
+}
+
+impl<T: Real, const N_X: usize, const N_A: usize> Params<T> for Lstm<T, N_X, N_A> {
+    const LEN: usize = 4 * N_A * (N_A + N_X + 1);
+    const ZEROS: Self = Self {
+        wfa: zero_matrix(),
+        wfx: zero_matrix(),
+        bf: zero_matrix(),
+        wia: zero_matrix(),
+        wix: zero_matrix(),
+        bi: zero_matrix(),
+        wca: zero_matrix(),
+        wcx: zero_matrix(),
+        bc: zero_matrix(),
+        woa: zero_matrix(),
+        wox: zero_matrix(),
+        bo: zero_matrix(),
+    };
+    fn names() -> impl Iterator<Item = &'static str> {
+        [
+            "wfa", "wfx", "bf", "wia", "wix", "bi", "wca", "wcx", "bc", "woa", "wox", "bo",
+        ]
+        .into_iter()
+    }
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        self.gates()
+            .into_iter()
+            .flat_map(|g| [g.wa.as_slice(), g.wx.as_slice(), g.b.as_slice()])
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.gates_mut()
+            .into_iter()
+            .flat_map(|g| [g.wa.as_mut_slice(), g.wx.as_mut_slice(), g.b.as_mut_slice()])
+    }
+}
+
+impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Initialize
+    for LstmParams<T, N_X, N_A, N_Y>
+{
+    /// See [`LstmParams::init`].
+    fn init(init: &Init, rng: &mut Rng) -> Self {
+        LstmParams::init(init, rng)
+    }
+}
+
+impl<T: Real, const N_X: usize, const N_A: usize> Initialize for Lstm<T, N_X, N_A> {
+    /// As [`LstmParams::init`]: weights by `init.weights`, `bf = init.forget_bias`, other
+    /// biases zero.
+    fn init(init: &Init, rng: &mut Rng) -> Self {
+        let mut p = Self::zeros();
+        init_gates(&mut p, init, rng);
+        p
+    }
+}
+
+/// Draws every gate block and sets the forget-gate bias.
+fn init_gates<T: Real, const N_X: usize, const N_A: usize>(
+    p: &mut impl Gates<T, N_X, N_A>,
+    init: &Init,
+    rng: &mut Rng,
+) {
+    let [f, ..] = p.gates_mut();
+    f.b.fill(T::lit(init.forget_bias));
+    for g in p.gates_mut() {
+        init.fill(g.wa, N_A, rng);
+        init.fill(g.wx, N_A, rng);
+    }
+}
+
+impl<T: Real, const N_X: usize, const N_A: usize, const M: usize> Layer<T, M>
+    for Lstm<T, N_X, N_A>
+{
+    type X = SMatrix<T, N_X, M>;
+    type Y = SMatrix<T, N_A, M>;
+    type State = LstmState<T, N_A, M>;
+    type Tape<const T_X: usize> = LstmSeqTape<T, N_A, M, T_X>;
+
+    fn forward<const T_X: usize>(
+        &self,
+        x: &[Self::X; T_X],
+        s0: &Self::State,
+        tape: &mut Self::Tape<T_X>,
+    ) {
+        tape.s0 = *s0;
+        forward_seq(
+            self,
+            x,
+            &s0.a,
+            &s0.c,
+            &mut tape.a,
+            &mut tape.c,
+            &mut tape.gates,
+        );
+    }
+
+    fn output<const T_X: usize>(tape: &Self::Tape<T_X>) -> &[Self::Y; T_X] {
+        &tape.a
+    }
+
+    fn backward<const T_X: usize>(
+        &self,
+        x: &[Self::X; T_X],
+        tape: &mut Self::Tape<T_X>,
+        dy: &[Self::Y; T_X],
+        dparams: &mut Self,
+        dx: &mut [Self::X; T_X],
+        ds0: &mut Self::State,
+    ) {
+        let seq = SeqRef {
+            x,
+            a0: &tape.s0.a,
+            c0: &tape.s0.c,
+            a: &tape.a,
+            c: &tape.c,
+            gates: &tape.gates,
+        };
+        let d0 = StateGrads {
+            da0: &mut ds0.a,
+            dc0: &mut ds0.c,
+        };
+        backward_seq(self, seq, dy, dparams, dx, d0);
+    }
+}
+
+impl<T: Real, const N_X: usize, const N_A: usize, const M: usize> Step<T, M> for Lstm<T, N_X, N_A> {
+    fn step(&self, x: &Self::X, state: &mut Self::State, y: &mut Self::Y) {
+        let mut gates = LstmGates::ZEROS;
+        let c_prev = state.c;
+        let out = StepOut {
+            gates: &mut gates,
+            a_next: y,
+            c_next: &mut state.c,
+        };
+        step_forward(&self.gates(), x, &state.a, &c_prev, out);
+        state.a = *y;
+    }
+}
+
+/// The notebook model as a [`Network`](crate::train::Network): the LSTM recurrence from
+/// `a⟨0⟩ = c⟨0⟩ = 0`, then `z⟨t⟩ = Wy·a⟨t⟩ + by`.
+impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize, const M: usize>
+    crate::train::Network<T, M> for LstmParams<T, N_X, N_A, N_Y>
+{
+    type X = SMatrix<T, N_X, M>;
+    type H = SMatrix<T, N_A, M>;
+    type Logits = SMatrix<T, N_Y, M>;
+    type Tape<const T_X: usize> = LstmSeqTape<T, N_A, M, T_X>;
+
+    fn forward_body<const T_X: usize>(&self, x: &[Self::X; T_X], tape: &mut Self::Tape<T_X>) {
+        tape.s0 = LstmState::ZEROS;
+        let (a0, c0) = (SMatrix::zeros(), SMatrix::zeros());
+        forward_seq(self, x, &a0, &c0, &mut tape.a, &mut tape.c, &mut tape.gates);
+    }
+    fn hidden<const T_X: usize>(tape: &Self::Tape<T_X>) -> &[Self::H; T_X] {
+        &tape.a
+    }
+    fn backward_body<const T_X: usize>(
+        &self,
+        x: &[Self::X; T_X],
+        tape: &mut Self::Tape<T_X>,
+        dh: &[Self::H; T_X],
+        dparams: &mut Self,
+        dx: &mut [Self::X; T_X],
+    ) {
+        let seq = SeqRef {
+            x,
+            a0: &tape.s0.a,
+            c0: &tape.s0.c,
+            a: &tape.a,
+            c: &tape.c,
+            gates: &tape.gates,
+        };
+        let mut ds0 = LstmState::ZEROS;
+        let d0 = StateGrads {
+            da0: &mut ds0.a,
+            dc0: &mut ds0.c,
+        };
+        backward_seq(self, seq, dh, dparams, dx, d0);
+    }
+    fn head_forward(&self, h: &Self::H, z: &mut Self::Logits) {
+        kernel::head(z, &self.wy, h, &self.by);
+    }
+    fn head_backward(&self, h: &Self::H, dz: &Self::Logits, dparams: &mut Self, dh: &mut Self::H) {
+        let (dw, db) = (&mut dparams.wy, &mut dparams.by);
+        crate::dense::linear_backward(&self.wy, h, dz, dw, db, dh);
+    }
 }

@@ -21,12 +21,21 @@ use nalgebra::{ArrayStorage, SMatrix, SVector};
 ///
 /// Implemented by every parameter struct ([`RnnParams`](crate::RnnParams),
 /// [`LstmParams`](crate::LstmParams)); gradients and optimizer state use the same types.
-/// Each tensor is walked in nalgebra's storage order (column-major); [`Params::NAMES`] gives
+/// Each tensor is walked in nalgebra's storage order (column-major); [`Params::names`] gives
 /// the tensors' order, and [`Params::copy_to_flat`] / [`Params::copy_from_flat`] use
-/// that order for checkpoints.
+/// that order for checkpoints. Composite models ([`Stack`](crate::Stack),
+/// [`Model`](crate::Model), [`Bidirectional`](crate::Bidirectional)) walk their parts in
+/// order, so one optimizer updates every layer.
 pub trait Params<T: Real>: Sized + Clone {
-    /// The tensors' names, in walking order.
-    const NAMES: &'static [&'static str];
+    /// The tensors' names, in walking order (a stack repeats its layers' names).
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Params, RnnParams};
+    /// let names: Vec<_> = RnnParams::<f32, 1, 1, 1>::names().collect();
+    /// assert_eq!(names, ["wax", "waa", "ba", "wya", "by"]);
+    /// ```
+    fn names() -> impl Iterator<Item = &'static str>;
     /// The number of scalars over all tensors.
     const LEN: usize;
     /// All tensors zero, usable in `const` and `static` initialisers.
@@ -44,10 +53,10 @@ pub trait Params<T: Real>: Sized + Clone {
         Self::ZEROS
     }
 
-    /// The tensors as flat slices, in [`Params::NAMES`] order.
+    /// The tensors as flat slices, in [`Params::names`] order.
     fn tensors(&self) -> impl Iterator<Item = &[T]>;
 
-    /// The tensors as mutable flat slices, in [`Params::NAMES`] order.
+    /// The tensors as mutable flat slices, in [`Params::names`] order.
     fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]>;
 
     /// Sets every scalar to zero (e.g. before accumulating a new mini-batch's gradient).
@@ -190,13 +199,13 @@ pub trait Params<T: Real>: Sized + Clone {
     /// assert_eq!(p.check_finite(), Err(Error::NonFinite { what: "waa", index: 3 }));
     /// ```
     fn check_finite(&self) -> Result<(), Error> {
-        for (t, &what) in self.tensors().zip(Self::NAMES) {
+        for (t, what) in self.tensors().zip(Self::names()) {
             check_finite_slice(what, t)?;
         }
         Ok(())
     }
 
-    /// Writes every scalar to `dst` in [`Params::NAMES`] order, each tensor column-major.
+    /// Writes every scalar to `dst` in [`Params::names`] order, each tensor column-major.
     /// `dst` must hold exactly [`Params::LEN`] values.
     ///
     /// # Example
@@ -243,6 +252,38 @@ pub trait Params<T: Real>: Sized + Clone {
         }
         Ok(())
     }
+}
+
+/// A type with an all-zero value usable in `const` and `static` initialisers: parameters,
+/// tapes, states and gradients, so that a whole model, its optimizer and its
+/// [`Workspace`](crate::train::Workspace) can each be a `static`.
+///
+/// # Example
+/// ```
+/// use tinyrnn::params::Zeroed;
+/// use tinyrnn::LstmTape;
+/// static TAPE: LstmTape<f32, 3, 5, 2, 1, 4> = <LstmTape<f32, 3, 5, 2, 1, 4> as Zeroed>::ZEROS;
+/// assert_eq!(TAPE.c[3].sum(), 0.0);
+/// ```
+pub trait Zeroed: Sized {
+    /// The all-zero value.
+    const ZEROS: Self;
+}
+
+impl<T: Real, const R: usize, const C: usize> Zeroed for SMatrix<T, R, C> {
+    const ZEROS: Self = zero_matrix();
+}
+
+impl Zeroed for () {
+    const ZEROS: Self = ();
+}
+
+impl<A: Zeroed, B: Zeroed> Zeroed for (A, B) {
+    const ZEROS: Self = (A::ZEROS, B::ZEROS);
+}
+
+impl<U: Zeroed + Copy, const N: usize> Zeroed for [U; N] {
+    const ZEROS: Self = [U::ZEROS; N];
 }
 
 pub(crate) fn check_len(what: &'static str, expected: usize, found: usize) -> Result<(), Error> {

@@ -36,7 +36,8 @@
 //! | [`RnnGrads`] | `s·M·(T_X·N_X + N_A)` + the parameter gradient |
 
 use crate::activation::{softmax_columns_in_place, tanh_grad_from_output, tanh_in_place};
-use crate::init::{Init, Rng};
+use crate::init::{Init, Initialize, Rng};
+use crate::layer::{seq_backward, seq_forward, state_cell_layer, CellStep, StateCell};
 use crate::params::{matrix_from_row_major, zero_matrix};
 use crate::{kernel, Error, Params, Real};
 use nalgebra::{SMatrix, SVector};
@@ -242,7 +243,9 @@ pub struct RnnGrads<
 impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Params<T>
     for RnnParams<T, N_X, N_A, N_Y>
 {
-    const NAMES: &'static [&'static str] = &["wax", "waa", "ba", "wya", "by"];
+    fn names() -> impl Iterator<Item = &'static str> {
+        ["wax", "waa", "ba", "wya", "by"].into_iter()
+    }
     const LEN: usize = N_A * N_X + N_A * N_A + N_A + N_Y * N_A + N_Y;
 
     const ZEROS: Self = Self {
@@ -351,7 +354,8 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> RnnParams<T,
     ) -> RnnCellForward<T, N_X, N_A, N_Y, M> {
         let mut a_next = SMatrix::zeros();
         let mut y_pred = SMatrix::zeros();
-        self.step_forward(xt, a_prev, &mut a_next);
+        let mut aux = ();
+        StateCell::<T, M>::cell_forward(self, xt, a_prev, &mut aux, &mut a_next);
         self.predict_into(&a_next, &mut y_pred);
         RnnCellForward {
             a_next,
@@ -393,17 +397,13 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> RnnParams<T,
         let mut dparams = Self::zeros();
         let mut dxt = SMatrix::zeros();
         let mut da_prev = SMatrix::zeros();
-        self.step_backward(
-            da_next,
-            StepRef {
-                xt: &cache.xt,
-                a_prev: &cache.a_prev,
-                a_next: &cache.a_next,
-            },
-            &mut dparams,
-            &mut dxt,
-            &mut da_prev,
-        );
+        let step = CellStep {
+            x: &cache.xt,
+            h_prev: &cache.a_prev,
+            aux: &(),
+            h: &cache.a_next,
+        };
+        StateCell::<T, M>::cell_backward(self, step, da_next, &mut dparams, &mut dxt, &mut da_prev);
         RnnCellGrads {
             dxt,
             da_prev,
@@ -495,11 +495,7 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> RnnParams<T,
     ) {
         tape.x = *x;
         tape.a0 = *a0;
-        let mut a_prev = *a0;
-        for (xt, a) in x.iter().zip(&mut tape.a) {
-            self.step_forward(xt, &a_prev, a);
-            a_prev = *a;
-        }
+        seq_forward(self, x, a0, &mut tape.a, &mut [(); T_X]);
     }
 
     /// Backpropagation through time over a whole sequence (the seeds' `rnn_backward`),
@@ -556,37 +552,17 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> RnnParams<T,
         tape: &RnnTape<T, N_X, N_A, N_Y, M, T_X>,
         grads: &mut RnnGrads<T, N_X, N_A, N_Y, M, T_X>,
     ) {
-        let mut da_next = SMatrix::<T, N_A, M>::zeros();
-        for t in (0..T_X).rev() {
-            let upstream = da[t] + da_next;
-            let a_prev = if t == 0 { &tape.a0 } else { &tape.a[t - 1] };
-            grads.dx[t].fill(T::zero());
-            da_next.fill(T::zero());
-            self.step_backward(
-                &upstream,
-                StepRef {
-                    xt: &tape.x[t],
-                    a_prev,
-                    a_next: &tape.a[t],
-                },
-                &mut grads.dparams,
-                &mut grads.dx[t],
-                &mut da_next,
-            );
-        }
-        grads.da0 = da_next;
-    }
-
-    /// `a_next = tanh(Wax·xt + Waa·a_prev + ba)`.
-    #[inline]
-    fn step_forward<const M: usize>(
-        &self,
-        xt: &SMatrix<T, N_X, M>,
-        a_prev: &SMatrix<T, N_A, M>,
-        a_next: &mut SMatrix<T, N_A, M>,
-    ) {
-        kernel::affine(a_next, &self.waa, a_prev, &self.wax, xt, &self.ba);
-        tanh_in_place(a_next);
+        seq_backward(
+            self,
+            &tape.x,
+            &tape.a0,
+            &tape.a,
+            &[(); T_X],
+            da,
+            &mut grads.dparams,
+            &mut grads.dx,
+            &mut grads.da0,
+        );
     }
 
     /// `y = softmax(Wya·a + by)`.
@@ -595,39 +571,6 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> RnnParams<T,
         kernel::head(y, &self.wya, a, &self.by);
         softmax_columns_in_place(y);
     }
-
-    /// Accumulates one step's gradients: `dparams += …`, `dxt += Waxᵀ·dz`,
-    /// `da_prev += Waaᵀ·dz`.
-    #[inline]
-    fn step_backward<const M: usize>(
-        &self,
-        da_next: &SMatrix<T, N_A, M>,
-        step: StepRef<'_, T, N_X, N_A, M>,
-        dparams: &mut Self,
-        dxt: &mut SMatrix<T, N_X, M>,
-        da_prev: &mut SMatrix<T, N_A, M>,
-    ) {
-        let dz = step
-            .a_next
-            .zip_map(da_next, |a, d| tanh_grad_from_output(a) * d);
-        kernel::acc_param_grads(
-            &mut dparams.waa,
-            &mut dparams.wax,
-            &mut dparams.ba,
-            &dz,
-            step.a_prev,
-            step.xt,
-        );
-        kernel::acc_input_grads(da_prev, dxt, &self.waa, &self.wax, &dz);
-    }
-}
-
-/// One step's cache, borrowed from an [`RnnCache`] or an [`RnnTape`].
-#[derive(Clone, Copy)]
-struct StepRef<'a, T, const N_X: usize, const N_A: usize, const M: usize> {
-    xt: &'a SMatrix<T, N_X, M>,
-    a_prev: &'a SMatrix<T, N_A, M>,
-    a_next: &'a SMatrix<T, N_A, M>,
 }
 
 impl<
@@ -687,4 +630,197 @@ impl<
         da0: zero_matrix(),
         dparams: RnnParams::ZEROS,
     };
+}
+
+/// A vanilla RNN layer, without an output layer: `a⟨t⟩ = tanh(Wax·x⟨t⟩ + Waa·a⟨t−1⟩ + ba)`.
+///
+/// The recurrence of [`RnnParams`] as a [`Layer`](crate::Layer) (state and output `a`), to
+/// stack under other layers or put under a [`Dense`](crate::Dense) head in a
+/// [`Model`](crate::Model). The fields have the notebook's names; see the [module docs](self)
+/// for the backward equations.
+///
+/// # Generics
+/// `T`: scalar; `N_X`: input features; `N_A`: hidden units (the output size).
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{params::Zeroed, Params, Rnn, Step};
+///
+/// let mut rnn = Rnn::<f64, 1, 2>::zeros();
+/// rnn.wax.fill(1.0);
+/// let mut a = SMatrix::<f64, 2, 1>::zeros(); // the state
+/// let mut y = SMatrix::zeros();
+/// rnn.step(&SMatrix::<f64, 1, 1>::new(0.5), &mut a, &mut y);
+/// assert_eq!(y[0], 0.5_f64.tanh());
+/// assert_eq!(a, y);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rnn<T, const N_X: usize, const N_A: usize> {
+    /// `Wax`, `(N_A, N_X)`: input to hidden.
+    pub wax: SMatrix<T, N_A, N_X>,
+    /// `Waa`, `(N_A, N_A)`: hidden to hidden.
+    pub waa: SMatrix<T, N_A, N_A>,
+    /// `ba`, `(N_A, 1)`: hidden bias, broadcast over the batch.
+    pub ba: SVector<T, N_A>,
+}
+
+impl<T: Real, const N_X: usize, const N_A: usize> Params<T> for Rnn<T, N_X, N_A> {
+    const LEN: usize = N_A * N_X + N_A * N_A + N_A;
+    const ZEROS: Self = Self {
+        wax: zero_matrix(),
+        waa: zero_matrix(),
+        ba: zero_matrix(),
+    };
+    fn names() -> impl Iterator<Item = &'static str> {
+        ["wax", "waa", "ba"].into_iter()
+    }
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        [self.wax.as_slice(), self.waa.as_slice(), self.ba.as_slice()].into_iter()
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        [
+            self.wax.as_mut_slice(),
+            self.waa.as_mut_slice(),
+            self.ba.as_mut_slice(),
+        ]
+        .into_iter()
+    }
+}
+
+impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Initialize
+    for RnnParams<T, N_X, N_A, N_Y>
+{
+    /// See [`RnnParams::init`].
+    fn init(init: &Init, rng: &mut Rng) -> Self {
+        RnnParams::init(init, rng)
+    }
+}
+
+impl<T: Real, const N_X: usize, const N_A: usize> Initialize for Rnn<T, N_X, N_A> {
+    /// Weights by `init.weights`, bias zero (as [`RnnParams::init`]).
+    fn init(init: &Init, rng: &mut Rng) -> Self {
+        let mut p = Self::zeros();
+        init.fill(&mut p.wax, N_A, rng);
+        init.fill(&mut p.waa, N_A, rng);
+        p
+    }
+}
+
+/// The RNN cell's weights, borrowed from an [`Rnn`] or an [`RnnParams`].
+struct Weights<'a, T, const N_X: usize, const N_A: usize> {
+    wax: &'a SMatrix<T, N_A, N_X>,
+    waa: &'a SMatrix<T, N_A, N_A>,
+    ba: &'a SVector<T, N_A>,
+}
+
+/// The RNN cell's weight gradients, borrowed from an [`Rnn`] or an [`RnnParams`].
+struct WeightsMut<'a, T, const N_X: usize, const N_A: usize> {
+    wax: &'a mut SMatrix<T, N_A, N_X>,
+    waa: &'a mut SMatrix<T, N_A, N_A>,
+    ba: &'a mut SVector<T, N_A>,
+}
+
+impl<T: Real, const N_X: usize, const N_A: usize> Weights<'_, T, N_X, N_A> {
+    /// `a_next = tanh(Wax·xt + Waa·a_prev + ba)`.
+    #[inline]
+    fn forward<const M: usize>(
+        &self,
+        xt: &SMatrix<T, N_X, M>,
+        a_prev: &SMatrix<T, N_A, M>,
+        a_next: &mut SMatrix<T, N_A, M>,
+    ) {
+        kernel::affine(a_next, self.waa, a_prev, self.wax, xt, self.ba);
+        tanh_in_place(a_next);
+    }
+
+    /// `dz = (1 − a_next²) ⊙ da_next`; adds `dWax`, `dWaa`, `dba`; overwrites `dxt = Waxᵀ·dz`
+    /// and `da_prev = Waaᵀ·dz`.
+    #[inline]
+    fn backward<const M: usize>(
+        &self,
+        step: CellStep<'_, SMatrix<T, N_X, M>, SMatrix<T, N_A, M>, ()>,
+        da_next: &SMatrix<T, N_A, M>,
+        d: WeightsMut<'_, T, N_X, N_A>,
+        dxt: &mut SMatrix<T, N_X, M>,
+        da_prev: &mut SMatrix<T, N_A, M>,
+    ) {
+        let dz = step.h.zip_map(da_next, |a, d| tanh_grad_from_output(a) * d);
+        kernel::acc_param_grads(d.waa, d.wax, d.ba, &dz, step.h_prev, step.x);
+        dxt.fill(T::zero());
+        da_prev.fill(T::zero());
+        kernel::acc_input_grads(da_prev, dxt, self.waa, self.wax, &dz);
+    }
+}
+
+/// Implements [`StateCell`] for a type with `wax`, `waa` and `ba` fields.
+macro_rules! rnn_state_cell {
+    ($ty:ident<$($gen:ident),*> where $($bounds:tt)*) => {
+        impl<T: Real, const M: usize, $($bounds)*> StateCell<T, M> for $ty<$($gen),*> {
+            type X = SMatrix<T, N_X, M>;
+            type H = SMatrix<T, N_A, M>;
+            type Aux = ();
+
+            #[inline]
+            fn cell_forward(&self, x: &Self::X, h_prev: &Self::H, _aux: &mut (), h: &mut Self::H) {
+                Weights { wax: &self.wax, waa: &self.waa, ba: &self.ba }.forward(x, h_prev, h);
+            }
+
+            #[inline]
+            fn cell_backward(
+                &self,
+                step: CellStep<'_, Self::X, Self::H, ()>,
+                dh: &Self::H,
+                dparams: &mut Self,
+                dx: &mut Self::X,
+                dh_prev: &mut Self::H,
+            ) {
+                let d = WeightsMut { wax: &mut dparams.wax, waa: &mut dparams.waa, ba: &mut dparams.ba };
+                Weights { wax: &self.wax, waa: &self.waa, ba: &self.ba }
+                    .backward(step, dh, d, dx, dh_prev);
+            }
+        }
+    };
+}
+
+rnn_state_cell!(Rnn<T, N_X, N_A> where const N_X: usize, const N_A: usize);
+rnn_state_cell!(RnnParams<T, N_X, N_A, N_Y> where const N_X: usize, const N_A: usize, const N_Y: usize);
+state_cell_layer!(Rnn<T, N_X, N_A> where const N_X: usize, const N_A: usize);
+
+/// The notebook model as a [`Network`](crate::train::Network): the RNN recurrence from
+/// `a⟨0⟩ = 0`, then `z⟨t⟩ = Wya·a⟨t⟩ + by`.
+impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize, const M: usize>
+    crate::train::Network<T, M> for RnnParams<T, N_X, N_A, N_Y>
+{
+    type X = SMatrix<T, N_X, M>;
+    type H = SMatrix<T, N_A, M>;
+    type Logits = SMatrix<T, N_Y, M>;
+    type Tape<const T_X: usize> = crate::layer::SeqTape<SMatrix<T, N_A, M>, (), T_X>;
+
+    fn forward_body<const T_X: usize>(&self, x: &[Self::X; T_X], tape: &mut Self::Tape<T_X>) {
+        tape.h0 = SMatrix::zeros();
+        seq_forward(self, x, &tape.h0, &mut tape.h, &mut tape.aux);
+    }
+    fn hidden<const T_X: usize>(tape: &Self::Tape<T_X>) -> &[Self::H; T_X] {
+        &tape.h
+    }
+    fn backward_body<const T_X: usize>(
+        &self,
+        x: &[Self::X; T_X],
+        tape: &mut Self::Tape<T_X>,
+        dh: &[Self::H; T_X],
+        dparams: &mut Self,
+        dx: &mut [Self::X; T_X],
+    ) {
+        let mut da0 = SMatrix::zeros();
+        let t = &*tape;
+        seq_backward(self, x, &t.h0, &t.h, &t.aux, dh, dparams, dx, &mut da0);
+    }
+    fn head_forward(&self, h: &Self::H, z: &mut Self::Logits) {
+        kernel::head(z, &self.wya, h, &self.by);
+    }
+    fn head_backward(&self, h: &Self::H, dz: &Self::Logits, dparams: &mut Self, dh: &mut Self::H) {
+        let (dw, db) = (&mut dparams.wya, &mut dparams.by);
+        crate::dense::linear_backward(&self.wya, h, dz, dw, db, dh);
+    }
 }

@@ -1,9 +1,11 @@
 //! Training: the whole model's gradient from a loss in one call, and a complete training step
 //! (forward, loss, backward, update) on storage the caller owns.
 //!
-//! [`Recurrent`] is what the two cells have in common (a recurrence with a tape, its backward
-//! pass, and the output layer `Wy`, `by`); [`Workspace`] holds everything a training step
-//! writes: the tape, the gradients and the `∂J/∂a⟨t⟩` buffer. The model, its optimizer and its
+//! [`Network`] is what a trainable model provides (a body with a tape and its backward pass,
+//! and a linear output layer `Wy`, `by`): every [`Model`](crate::Model) with a linear
+//! [`Dense`] output layer, and the notebook's [`RnnParams`] and [`LstmParams`].
+//! [`Workspace`] holds everything a training step writes: the tape, the gradients and the
+//! `∂J/∂h⟨t⟩` buffer. The model, its optimizer and its
 //! workspace are plain structs without pointers, so each can be a `static` on a device.
 //!
 //! ```
@@ -53,99 +55,14 @@
 //! # Ok::<(), tinyrnn::Error>(())
 //! ```
 
-use crate::init::{Init, Rng};
+use crate::dense::{linear_backward, Dense, Identity};
+use crate::layer::{Layer, Stack};
 use crate::loss::{step_loss, Head, Target};
 use crate::optim::Optimizer;
-use crate::params::zero_matrix;
-use crate::{kernel, Error, LstmGrads, LstmParams, LstmTape, Params, Real};
-use crate::{RnnGrads, RnnParams, RnnTape};
-use nalgebra::{SMatrix, SVector};
+use crate::{kernel, Error, LstmParams, Params, Real, RnnParams};
+use nalgebra::SMatrix;
 
-/// A recurrent cell with an output layer `z⟨t⟩ = Wy·a⟨t⟩ + by`: what training needs from
-/// [`RnnParams`] and [`LstmParams`].
-///
-/// The associated types are the cell's tape and gradients for a batch of `M` and a sequence
-/// of `T_X`. The recurrence starts from a zero state (`a⟨0⟩ = 0`, and `c⟨0⟩ = 0` for the LSTM).
-///
-/// # Example
-/// ```
-/// use nalgebra::SMatrix;
-/// use tinyrnn::train::Recurrent;
-/// use tinyrnn::{LstmParams, Params, RnnParams};
-///
-/// /// The last hidden state of any cell, generically.
-/// fn last_state<C: Recurrent<f32, 2, 3, 1>>(cell: &C, x: &[SMatrix<f32, 2, 1>; 4]) -> SMatrix<f32, 3, 1> {
-///     let mut tape = C::new_tape();
-///     cell.forward_hidden(x, &mut tape);
-///     C::split_tape(&mut tape).0[3]
-/// }
-/// let x = [SMatrix::repeat(1.0); 4];
-/// assert_eq!(last_state(&RnnParams::zeros(), &x), SMatrix::<f32, 3, 1>::zeros());
-/// assert_eq!(last_state(&LstmParams::zeros(), &x), SMatrix::<f32, 3, 1>::zeros());
-/// ```
-pub trait Recurrent<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize>:
-    Params<T>
-{
-    /// The forward record of a sequence (batch `M`, length `T_X`).
-    type Tape<const M: usize, const T_X: usize>: Clone + Zeroed;
-    /// The result of a sequence backward pass; holds a parameter gradient of type `Self`.
-    type Grads<const M: usize, const T_X: usize>: Clone + Zeroed;
-
-    /// Freshly initialised parameters (see [`crate::init`]).
-    fn init(init: &Init, rng: &mut Rng) -> Self;
-    /// A zeroed tape.
-    fn new_tape<const M: usize, const T_X: usize>() -> Self::Tape<M, T_X> {
-        <Self::Tape<M, T_X> as Zeroed>::ZEROS
-    }
-    /// Zeroed gradients.
-    fn new_grads<const M: usize, const T_X: usize>() -> Self::Grads<M, T_X> {
-        <Self::Grads<M, T_X> as Zeroed>::ZEROS
-    }
-    /// The recurrence from a zero state, into `tape` (predictions untouched).
-    fn forward_hidden<const M: usize, const T_X: usize>(
-        &self,
-        x: &[SMatrix<T, N_X, M>; T_X],
-        tape: &mut Self::Tape<M, T_X>,
-    );
-    /// The tape's hidden states `a⟨t⟩` and its prediction buffer `ŷ⟨t⟩`.
-    #[allow(clippy::type_complexity)]
-    fn split_tape<const M: usize, const T_X: usize>(
-        tape: &mut Self::Tape<M, T_X>,
-    ) -> (&[SMatrix<T, N_A, M>; T_X], &mut [SMatrix<T, N_Y, M>; T_X]);
-    /// Backpropagation through time from `da[t] = ∂J/∂a⟨t⟩`; **adds** into the parameter
-    /// gradient of `grads`.
-    fn backward<const M: usize, const T_X: usize>(
-        &self,
-        da: &[SMatrix<T, N_A, M>; T_X],
-        tape: &Self::Tape<M, T_X>,
-        grads: &mut Self::Grads<M, T_X>,
-    );
-    /// The parameter gradient inside `grads`.
-    fn param_grads<const M: usize, const T_X: usize>(grads: &Self::Grads<M, T_X>) -> &Self;
-    /// The parameter gradient inside `grads`, mutably.
-    fn param_grads_mut<const M: usize, const T_X: usize>(
-        grads: &mut Self::Grads<M, T_X>,
-    ) -> &mut Self;
-    /// The output layer `(Wy, by)`.
-    fn output(&self) -> (&SMatrix<T, N_Y, N_A>, &SVector<T, N_Y>);
-    /// The output layer `(Wy, by)`, mutably.
-    fn output_mut(&mut self) -> (&mut SMatrix<T, N_Y, N_A>, &mut SVector<T, N_Y>);
-}
-
-/// A type with an all-zero value usable in `const` and `static` initialisers: the tapes and
-/// gradients, so that a [`Workspace`] can be a `static`.
-///
-/// # Example
-/// ```
-/// use tinyrnn::train::Zeroed;
-/// use tinyrnn::LstmTape;
-/// static TAPE: LstmTape<f32, 3, 5, 2, 1, 4> = <LstmTape<f32, 3, 5, 2, 1, 4> as Zeroed>::ZEROS;
-/// assert_eq!(TAPE.c[3].sum(), 0.0);
-/// ```
-pub trait Zeroed {
-    /// The all-zero value.
-    const ZEROS: Self;
-}
+pub use crate::params::Zeroed;
 
 macro_rules! zeroed_by_inherent_const {
     ($($ty:ident),*) => {$(
@@ -156,7 +73,7 @@ macro_rules! zeroed_by_inherent_const {
                 const N_Y: usize,
                 const M: usize,
                 const T_X: usize,
-            > Zeroed for $ty<T, N_X, N_A, N_Y, M, T_X>
+            > Zeroed for crate::$ty<T, N_X, N_A, N_Y, M, T_X>
         {
             const ZEROS: Self = Self::ZEROS;
         }
@@ -164,130 +81,136 @@ macro_rules! zeroed_by_inherent_const {
 }
 zeroed_by_inherent_const!(RnnTape, RnnGrads, LstmTape, LstmGrads);
 
-impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Recurrent<T, N_X, N_A, N_Y>
-    for RnnParams<T, N_X, N_A, N_Y>
-{
-    type Tape<const M: usize, const T_X: usize> = RnnTape<T, N_X, N_A, N_Y, M, T_X>;
-    type Grads<const M: usize, const T_X: usize> = RnnGrads<T, N_X, N_A, N_Y, M, T_X>;
-
-    fn init(init: &Init, rng: &mut Rng) -> Self {
-        RnnParams::init(init, rng)
-    }
-    fn forward_hidden<const M: usize, const T_X: usize>(
-        &self,
-        x: &[SMatrix<T, N_X, M>; T_X],
-        tape: &mut Self::Tape<M, T_X>,
-    ) {
-        self.forward_hidden_into(x, &SMatrix::zeros(), tape);
-    }
-    fn split_tape<const M: usize, const T_X: usize>(
-        tape: &mut Self::Tape<M, T_X>,
-    ) -> (&[SMatrix<T, N_A, M>; T_X], &mut [SMatrix<T, N_Y, M>; T_X]) {
-        (&tape.a, &mut tape.y_pred)
-    }
-    fn backward<const M: usize, const T_X: usize>(
-        &self,
-        da: &[SMatrix<T, N_A, M>; T_X],
-        tape: &Self::Tape<M, T_X>,
-        grads: &mut Self::Grads<M, T_X>,
-    ) {
-        self.backward_into(da, tape, grads);
-    }
-    fn param_grads<const M: usize, const T_X: usize>(grads: &Self::Grads<M, T_X>) -> &Self {
-        &grads.dparams
-    }
-    fn param_grads_mut<const M: usize, const T_X: usize>(
-        grads: &mut Self::Grads<M, T_X>,
-    ) -> &mut Self {
-        &mut grads.dparams
-    }
-    fn output(&self) -> (&SMatrix<T, N_Y, N_A>, &SVector<T, N_Y>) {
-        (&self.wya, &self.by)
-    }
-    fn output_mut(&mut self) -> (&mut SMatrix<T, N_Y, N_A>, &mut SVector<T, N_Y>) {
-        (&mut self.wya, &mut self.by)
-    }
-}
-
-impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Recurrent<T, N_X, N_A, N_Y>
-    for LstmParams<T, N_X, N_A, N_Y>
-{
-    type Tape<const M: usize, const T_X: usize> = LstmTape<T, N_X, N_A, N_Y, M, T_X>;
-    type Grads<const M: usize, const T_X: usize> = LstmGrads<T, N_X, N_A, N_Y, M, T_X>;
-
-    fn init(init: &Init, rng: &mut Rng) -> Self {
-        LstmParams::init(init, rng)
-    }
-    fn forward_hidden<const M: usize, const T_X: usize>(
-        &self,
-        x: &[SMatrix<T, N_X, M>; T_X],
-        tape: &mut Self::Tape<M, T_X>,
-    ) {
-        self.forward_hidden_into(x, &SMatrix::zeros(), &SMatrix::zeros(), tape);
-    }
-    fn split_tape<const M: usize, const T_X: usize>(
-        tape: &mut Self::Tape<M, T_X>,
-    ) -> (&[SMatrix<T, N_A, M>; T_X], &mut [SMatrix<T, N_Y, M>; T_X]) {
-        (&tape.a, &mut tape.y_pred)
-    }
-    fn backward<const M: usize, const T_X: usize>(
-        &self,
-        da: &[SMatrix<T, N_A, M>; T_X],
-        tape: &Self::Tape<M, T_X>,
-        grads: &mut Self::Grads<M, T_X>,
-    ) {
-        self.backward_into(da, tape, grads);
-    }
-    fn param_grads<const M: usize, const T_X: usize>(grads: &Self::Grads<M, T_X>) -> &Self {
-        &grads.dparams
-    }
-    fn param_grads_mut<const M: usize, const T_X: usize>(
-        grads: &mut Self::Grads<M, T_X>,
-    ) -> &mut Self {
-        &mut grads.dparams
-    }
-    fn output(&self) -> (&SMatrix<T, N_Y, N_A>, &SVector<T, N_Y>) {
-        (&self.wy, &self.by)
-    }
-    fn output_mut(&mut self) -> (&mut SMatrix<T, N_Y, N_A>, &mut SVector<T, N_Y>) {
-        (&mut self.wy, &mut self.by)
-    }
-}
-
-/// Everything a training step writes, for a cell `C`, a batch of `M` and sequences of `T_X`:
-/// the forward tape, the gradients, and the buffer of `∂J/∂a⟨t⟩`.
+/// A trainable sequence model: a body producing hidden features `h⟨t⟩` from inputs `x⟨t⟩`,
+/// and a linear output layer producing logits `z⟨t⟩ = Wy·h⟨t⟩ + by`, for a batch of `M`.
 ///
-/// Use the aliases [`RnnWorkspace`] and [`LstmWorkspace`] to name it.
-///
-/// # Generics
-/// `T`: scalar; `C`: the cell ([`RnnParams`] or [`LstmParams`] with the same `T, N_X, N_A,
-/// N_Y`); `N_X`, `N_A`, `N_Y`: the cell's dimensions; `M`: batch columns; `T_X`: sequence length.
+/// Implemented by every [`Model`](crate::Model) whose output layer is a linear
+/// [`Dense`] (any body: a cell, a [`Stack`], a [`Bidirectional`](crate::Bidirectional) layer,
+/// dense layers), and by the notebook's [`RnnParams`] and [`LstmParams`]. The body starts from
+/// the zero state. [`Workspace`] needs nothing else to train and run it.
 ///
 /// # Example
 /// ```
-/// use tinyrnn::train::LstmWorkspace;
-/// let ws = LstmWorkspace::<f32, 6, 32, 4, 8, 100>::zeros();
-/// assert_eq!(ws.da.len(), 100);
+/// use nalgebra::SMatrix;
+/// use tinyrnn::train::{Network, Zeroed};
+/// use tinyrnn::{Dense, Gru, LstmParams, Model, Params};
+///
+/// /// The last step's logits of any network, generically.
+/// fn last_logits<N: Network<f32, 1>, const T_X: usize>(net: &N, x: &[N::X; T_X]) -> N::Logits {
+///     let mut tape = N::Tape::<T_X>::ZEROS;
+///     net.forward_body(x, &mut tape);
+///     let mut z = N::Logits::ZEROS;
+///     net.head_forward(&N::hidden(&tape)[T_X - 1], &mut z);
+///     z
+/// }
+/// let x = [SMatrix::<f32, 2, 1>::repeat(1.0); 4];
+/// let z = last_logits(&LstmParams::<f32, 2, 3, 5>::zeros(), &x);
+/// assert_eq!(z, SMatrix::<f32, 5, 1>::zeros());
+/// let z = last_logits(&Model::<Gru<f32, 2, 3>, Dense<f32, 3, 5>>::zeros(), &x);
+/// assert_eq!(z, SMatrix::<f32, 5, 1>::zeros());
 /// ```
-pub struct Workspace<
-    T: Real,
-    C: Recurrent<T, N_X, N_A, N_Y>,
-    const N_X: usize,
-    const N_A: usize,
-    const N_Y: usize,
-    const M: usize,
-    const T_X: usize,
-> {
-    /// The forward record of the last batch. After a training step, `ŷ⟨t⟩` holds the
-    /// predictions at the steps that had a target.
-    pub tape: C::Tape<M, T_X>,
-    /// The gradients of the last backward pass (the parameter gradient accumulates).
-    pub grads: C::Grads<M, T_X>,
-    /// `∂J/∂a⟨t⟩` from the output layer, the input of the backward pass.
-    pub da: [SMatrix<T, N_A, M>; T_X],
+pub trait Network<T: Real, const M: usize>: Params<T> {
+    /// One step's input, `SMatrix<T, N_X, M>`.
+    type X: Copy + Zeroed;
+    /// One step's hidden features (the body's output), `SMatrix<T, N_H, M>`.
+    type H: Copy + Zeroed;
+    /// One step's logits, `SMatrix<T, N_Y, M>`.
+    type Logits: Copy + Zeroed;
+    /// The body's forward record (and backward scratch) for `T_X` steps.
+    type Tape<const T_X: usize>: Zeroed;
+
+    /// The body's forward pass from the zero state.
+    fn forward_body<const T_X: usize>(&self, x: &[Self::X; T_X], tape: &mut Self::Tape<T_X>);
+    /// The body's outputs `h⟨t⟩`.
+    fn hidden<const T_X: usize>(tape: &Self::Tape<T_X>) -> &[Self::H; T_X];
+    /// The body's backward pass from `dh[t] = ∂J/∂h⟨t⟩`: **adds** into `dparams`,
+    /// overwrites `dx`.
+    fn backward_body<const T_X: usize>(
+        &self,
+        x: &[Self::X; T_X],
+        tape: &mut Self::Tape<T_X>,
+        dh: &[Self::H; T_X],
+        dparams: &mut Self,
+        dx: &mut [Self::X; T_X],
+    );
+    /// `z = Wy·h + by`.
+    fn head_forward(&self, h: &Self::H, z: &mut Self::Logits);
+    /// From `dz = ∂J/∂z`: **adds** `dWy += dz·hᵀ`, `dby += dz·1` into `dparams`, and
+    /// overwrites `dh = Wyᵀ·dz`.
+    fn head_backward(&self, h: &Self::H, dz: &Self::Logits, dparams: &mut Self, dh: &mut Self::H);
 }
 
-/// The [`Workspace`] of an [`RnnParams`] model.
+impl<T, const M: usize, B, const N_H: usize, const N_Y: usize> Network<T, M>
+    for Stack<B, Dense<T, N_H, N_Y, Identity>>
+where
+    T: Real,
+    B: Layer<T, M, Y = SMatrix<T, N_H, M>>,
+{
+    type X = B::X;
+    type H = SMatrix<T, N_H, M>;
+    type Logits = SMatrix<T, N_Y, M>;
+    type Tape<const T_X: usize> = B::Tape<T_X>;
+
+    fn forward_body<const T_X: usize>(&self, x: &[Self::X; T_X], tape: &mut Self::Tape<T_X>) {
+        self.lower.forward(x, &B::State::ZEROS, tape);
+    }
+    fn hidden<const T_X: usize>(tape: &Self::Tape<T_X>) -> &[Self::H; T_X] {
+        B::output(tape)
+    }
+    fn backward_body<const T_X: usize>(
+        &self,
+        x: &[Self::X; T_X],
+        tape: &mut Self::Tape<T_X>,
+        dh: &[Self::H; T_X],
+        dparams: &mut Self,
+        dx: &mut [Self::X; T_X],
+    ) {
+        let mut ds0 = B::State::ZEROS;
+        self.lower
+            .backward(x, tape, dh, &mut dparams.lower, dx, &mut ds0);
+    }
+    fn head_forward(&self, h: &Self::H, z: &mut Self::Logits) {
+        kernel::head(z, &self.upper.w, h, &self.upper.b);
+    }
+    fn head_backward(&self, h: &Self::H, dz: &Self::Logits, dparams: &mut Self, dh: &mut Self::H) {
+        let d = &mut dparams.upper;
+        linear_backward(&self.upper.w, h, dz, &mut d.w, &mut d.b, dh);
+    }
+}
+
+/// Everything a training step writes, for a [`Network`] `N`, a batch of `M` and sequences of
+/// `T_X`: the body's tape, the parameter gradient (of type `N`), the gradients flowing into
+/// the body and its input, and the predictions.
+///
+/// # Generics
+/// `T`: scalar; `N`: the model ([`Model`](crate::Model), [`RnnParams`] or [`LstmParams`]);
+/// `M`: batch columns; `T_X`: sequence length. [`RnnWorkspace`] and [`LstmWorkspace`] name the
+/// notebook models' workspaces by their sizes.
+///
+/// # Example
+/// ```
+/// use tinyrnn::train::{LstmWorkspace, Workspace};
+/// use tinyrnn::{Dense, Gru, Model};
+/// let ws = LstmWorkspace::<f32, 6, 32, 4, 8, 100>::zeros();
+/// assert_eq!(ws.dh.len(), 100);
+/// let ws = Workspace::<f32, Model<Gru<f32, 6, 32>, Dense<f32, 32, 4>>, 8, 100>::zeros();
+/// assert_eq!(ws.y_pred.len(), 100);
+/// ```
+pub struct Workspace<T: Real, N: Network<T, M>, const M: usize, const T_X: usize> {
+    /// The body's forward record of the last batch.
+    pub tape: N::Tape<T_X>,
+    /// The accumulated gradient of the loss with respect to every parameter.
+    pub grads: N,
+    /// `∂J/∂h⟨t⟩` from the output layer, the input of the body's backward pass.
+    pub dh: [N::H; T_X],
+    /// `∂J/∂x⟨t⟩`, the body's input gradient from the last backward pass.
+    pub dx: [N::X; T_X],
+    /// The predictions: after a training step, at the steps that had a target; after
+    /// [`Workspace::predict`], at every step.
+    pub y_pred: [N::Logits; T_X],
+}
+
+/// The [`Workspace`] of an [`RnnParams`] model, by its sizes.
 pub type RnnWorkspace<
     T,
     const N_X: usize,
@@ -295,9 +218,9 @@ pub type RnnWorkspace<
     const N_Y: usize,
     const M: usize,
     const T_X: usize,
-> = Workspace<T, RnnParams<T, N_X, N_A, N_Y>, N_X, N_A, N_Y, M, T_X>;
+> = Workspace<T, RnnParams<T, N_X, N_A, N_Y>, M, T_X>;
 
-/// The [`Workspace`] of an [`LstmParams`] model.
+/// The [`Workspace`] of an [`LstmParams`] model, by its sizes.
 pub type LstmWorkspace<
     T,
     const N_X: usize,
@@ -305,17 +228,12 @@ pub type LstmWorkspace<
     const N_Y: usize,
     const M: usize,
     const T_X: usize,
-> = Workspace<T, LstmParams<T, N_X, N_A, N_Y>, N_X, N_A, N_Y, M, T_X>;
+> = Workspace<T, LstmParams<T, N_X, N_A, N_Y>, M, T_X>;
 
-impl<
-        T: Real,
-        C: Recurrent<T, N_X, N_A, N_Y>,
-        const N_X: usize,
-        const N_A: usize,
-        const N_Y: usize,
-        const M: usize,
-        const T_X: usize,
-    > Workspace<T, C, N_X, N_A, N_Y, M, T_X>
+impl<T, N, const N_Y: usize, const M: usize, const T_X: usize> Workspace<T, N, M, T_X>
+where
+    T: Real,
+    N: Network<T, M, Logits = SMatrix<T, N_Y, M>>,
 {
     /// A zeroed workspace.
     ///
@@ -323,7 +241,7 @@ impl<
     /// ```
     /// use tinyrnn::train::RnnWorkspace;
     /// let ws = RnnWorkspace::<f64, 3, 5, 2, 10, 7>::zeros();
-    /// assert_eq!(ws.grads.dparams.waa.sum(), 0.0);
+    /// assert_eq!(ws.grads.waa.sum(), 0.0);
     /// ```
     pub fn zeros() -> Self {
         Self::ZEROS
@@ -342,12 +260,14 @@ impl<
     ///     static WS: RefCell<LstmWorkspace<f32, 6, 16, 4, 4, 10>> =
     ///         const { RefCell::new(LstmWorkspace::ZEROS) };
     /// }
-    /// WS.with_borrow(|ws| assert_eq!(ws.da.len(), 10));
+    /// WS.with_borrow(|ws| assert_eq!(ws.dh.len(), 10));
     /// ```
     pub const ZEROS: Self = Self {
-        tape: <C::Tape<M, T_X> as Zeroed>::ZEROS,
-        grads: <C::Grads<M, T_X> as Zeroed>::ZEROS,
-        da: [zero_matrix(); T_X],
+        tape: <N::Tape<T_X> as Zeroed>::ZEROS,
+        grads: <N as Params<T>>::ZEROS,
+        dh: [N::H::ZEROS; T_X],
+        dx: [N::X::ZEROS; T_X],
+        y_pred: [N::Logits::ZEROS; T_X],
     };
 
     /// The accumulated gradient of the loss with respect to every parameter.
@@ -358,8 +278,8 @@ impl<
     /// let ws = RnnWorkspace::<f32, 1, 2, 1, 1, 3>::zeros();
     /// assert_eq!(ws.param_grads().norm_squared(), 0.0);
     /// ```
-    pub fn param_grads(&self) -> &C {
-        C::param_grads(&self.grads)
+    pub fn param_grads(&self) -> &N {
+        &self.grads
     }
 
     /// The accumulated parameter gradient, mutably (to clip or rescale it by hand).
@@ -371,8 +291,8 @@ impl<
     /// ws.param_grads_mut().ba.fill(2.0);
     /// assert_eq!(ws.param_grads().ba.sum(), 4.0);
     /// ```
-    pub fn param_grads_mut(&mut self) -> &mut C {
-        C::param_grads_mut(&mut self.grads)
+    pub fn param_grads_mut(&mut self) -> &mut N {
+        &mut self.grads
     }
 
     /// Sets the accumulated parameter gradient to zero.
@@ -415,29 +335,24 @@ impl<
     /// ```
     pub fn accumulate(
         &mut self,
-        model: &C,
-        x: &[SMatrix<T, N_X, M>; T_X],
+        model: &N,
+        x: &[N::X; T_X],
         target: &Target<'_, T, N_Y, M, T_X>,
     ) -> Result<T, Error> {
         target.validate()?;
-        model.forward_hidden(x, &mut self.tape);
-        let (wy, by) = model.output();
-        let (a, y_pred) = C::split_tape(&mut self.tape);
-        let (dwy, dby) = C::param_grads_mut(&mut self.grads).output_mut();
+        model.forward_body(x, &mut self.tape);
+        let h = N::hidden(&self.tape);
         let scale = target.mean_scale();
         let mut loss = T::zero();
         let (mut z, mut dz) = (SMatrix::<T, N_Y, M>::zeros(), SMatrix::<T, N_Y, M>::zeros());
-        for t in 0..T_X {
-            let da = &mut self.da[t];
+        let steps = h.iter().zip(self.dh.iter_mut()).zip(self.y_pred.iter_mut());
+        for (t, ((ht, dht), yt)) in steps.enumerate() {
             match target.at(t) {
-                None => da.fill(T::zero()),
+                None => *dht = N::H::ZEROS,
                 Some(step) => {
-                    kernel::head(&mut z, wy, &a[t], by);
-                    loss += step_loss(&z, step, scale, &mut y_pred[t], &mut dz);
-                    kernel::acc_outer(dwy, &dz, &a[t]);
-                    kernel::acc_row_sums(dby, &dz);
-                    da.fill(T::zero());
-                    kernel::acc_tr_mul(da, wy, &dz);
+                    model.head_forward(ht, &mut z);
+                    loss += step_loss(&z, step, scale, yt, &mut dz);
+                    model.head_backward(ht, &dz, &mut self.grads, dht);
                 }
             }
         }
@@ -447,7 +362,7 @@ impl<
                 index: 0,
             });
         }
-        model.backward(&self.da, &self.tape, &mut self.grads);
+        model.backward_body(x, &mut self.tape, &self.dh, &mut self.grads, &mut self.dx);
         Ok(loss)
     }
 
@@ -476,11 +391,11 @@ impl<
     /// assert!(ws.train_step(&mut model, &mut opt, &x, &target)? < 0.05 * first);
     /// # Ok::<(), tinyrnn::Error>(())
     /// ```
-    pub fn train_step<O: Optimizer<T, C>>(
+    pub fn train_step<O: Optimizer<T, N>>(
         &mut self,
-        model: &mut C,
+        model: &mut N,
         opt: &mut O,
-        x: &[SMatrix<T, N_X, M>; T_X],
+        x: &[N::X; T_X],
         target: &Target<'_, T, N_Y, M, T_X>,
     ) -> Result<T, Error> {
         self.zero_grads();
@@ -505,17 +420,15 @@ impl<
     /// ```
     pub fn predict(
         &mut self,
-        model: &C,
-        x: &[SMatrix<T, N_X, M>; T_X],
+        model: &N,
+        x: &[N::X; T_X],
         head: Head,
     ) -> &[SMatrix<T, N_Y, M>; T_X] {
-        model.forward_hidden(x, &mut self.tape);
-        let (wy, by) = model.output();
-        let (a, y_pred) = C::split_tape(&mut self.tape);
-        for (a, y) in a.iter().zip(y_pred.iter_mut()) {
-            kernel::head(y, wy, a, by);
+        model.forward_body(x, &mut self.tape);
+        for (h, y) in N::hidden(&self.tape).iter().zip(self.y_pred.iter_mut()) {
+            model.head_forward(h, y);
             head.apply(y);
         }
-        y_pred
+        &self.y_pred
     }
 }

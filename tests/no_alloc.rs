@@ -1,8 +1,12 @@
 //! Proves that the library never touches the heap: a counting `#[global_allocator]` wraps
 //! `std::alloc::System`, and every public computation (cells, sequences, `Params` walks,
-//! numpy-layout loaders and their error paths, seeds'-layout accessors, activations, and full
-//! training steps: initialisation, losses, backward passes, optimizers, inference) runs
-//! inside a counting window that must see zero `alloc` / `alloc_zeroed` / `realloc` calls.
+//! numpy-layout loaders and their error paths, seeds'-layout accessors, activations, the
+//! layers (`Layer::forward` / `backward` and `Step::step` of `Rnn`, `Lstm`, `Gru` in both
+//! variants, `Dense` with every activation, `Stack`, `Stack3`, `Bidirectional` with `Concat`
+//! and `Sum`), `Stream`, `Initialize::init` of every layer and composition, and full training
+//! steps: initialisation, losses, backward passes, optimizers, inference, for the notebook
+//! models and for composed `Model`s) runs inside a counting window that must see zero
+//! `alloc` / `alloc_zeroed` / `realloc` calls.
 //!
 //! `harness = false` (see `Cargo.toml`): libtest's own threads and output capture would
 //! allocate concurrently with the windows, so this is a plain `main` on one thread. All inputs
@@ -15,20 +19,28 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::any::type_name;
 use std::hint::black_box;
+use std::mem::size_of;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nalgebra::SMatrix;
 use tinyrnn::activation::{
     sigmoid_in_place, softmax_columns, softmax_columns_in_place, tanh_in_place,
 };
+use tinyrnn::init::Initialize;
 use tinyrnn::init::{Init, Rng};
 use tinyrnn::loss::{Head, Target};
 use tinyrnn::lstm::LstmSlices;
+use tinyrnn::lstm::LstmState;
 use tinyrnn::optim::{Adam, Clip, Momentum, Sgd};
+use tinyrnn::params::Zeroed;
 use tinyrnn::params::{matrix_from_row_major, matrix_to_row_major};
 use tinyrnn::rnn::RnnSlices;
-use tinyrnn::train::{Recurrent, Workspace};
-use tinyrnn::{Error, LstmGrads, LstmParams, LstmTape, Params, Real, RnnGrads, RnnParams, RnnTape};
+use tinyrnn::train::{Network, Workspace};
+use tinyrnn::{
+    Bidirectional, Concat, Dense, Error, Gru, Identity, Layer, Lstm, LstmGrads, LstmParams,
+    LstmTape, Model, Params, Real, Relu, ResetAfter, ResetBefore, Rnn, RnnGrads, RnnParams,
+    RnnTape, Sigmoid, Stack, Stack3, Step, Stream, Sum, Tanh,
+};
 
 // ---------------------------------------------------------------------------------------------
 // The counting allocator.
@@ -525,12 +537,231 @@ fn run_config<
     assert_eq!(out, row_major);
 }
 
+/// `Layer::forward` and `Layer::backward` of `layer` on a random input and output gradient,
+/// from the state `s0`. Returns the outputs recorded by the forward pass.
+///
+/// The backward pass must write a non-zero parameter gradient, input gradient and (for a
+/// layer that has a state) `∂J/∂s⟨0⟩`.
+fn check_layer<T, L, const N_IN: usize, const N_OUT: usize, const M: usize, const T_X: usize>(
+    ck: &mut Checker,
+    ctx: &str,
+    rng: &mut Lcg,
+    layer: &L,
+    x: &[SMatrix<T, N_IN, M>; T_X],
+    s0: &L::State,
+) -> [SMatrix<T, N_OUT, M>; T_X]
+where
+    T: Real,
+    L: Layer<T, M, X = SMatrix<T, N_IN, M>, Y = SMatrix<T, N_OUT, M>>,
+    L::State: PartialEq,
+{
+    let dy: [SMatrix<T, N_OUT, M>; T_X] = rng.seq(1.0);
+    let mut tape = L::Tape::<T_X>::ZEROS;
+    let mut dparams = L::zeros();
+    let mut dx = [SMatrix::<T, N_IN, M>::zeros(); T_X];
+    let mut ds0 = L::State::ZEROS;
+
+    ck.zero(ctx, "Layer::forward", || {
+        layer.forward(black_box(x), black_box(s0), &mut tape)
+    });
+    let y = *L::output(&tape);
+    assert!(y.iter().all(|yt| sum_sq(yt) > 0.0), "{ctx}: a zero output");
+    ck.zero(ctx, "Layer::backward", || {
+        layer.backward(
+            black_box(x),
+            &mut tape,
+            black_box(&dy),
+            &mut dparams,
+            &mut dx,
+            &mut ds0,
+        )
+    });
+    assert!(dparams.dot(&dparams) > T::zero(), "{ctx}: zero dparams");
+    assert!(dx.iter().all(|d| sum_sq(d) > 0.0), "{ctx}: a zero dx");
+    if size_of::<L::State>() > 0 {
+        assert!(ds0 != L::State::ZEROS, "{ctx}: zero ds0");
+    }
+    y
+}
+
+/// Everything a streaming layer offers: `Initialize::init`, `Step::step`, the sequence
+/// passes ([`check_layer`]) from the state the steps reached, and a [`Stream`] over it.
+///
+/// Also checks that stepping equals the sequence forward pass bit for bit, from the zero state
+/// (`Stream`) and from a non-zero one.
+fn check_step<T, L, const N_IN: usize, const N_OUT: usize, const M: usize, const T_X: usize>(
+    ck: &mut Checker,
+    ctx: &str,
+    seed: u64,
+) where
+    T: Real,
+    L: Step<T, M, X = SMatrix<T, N_IN, M>, Y = SMatrix<T, N_OUT, M>> + Initialize,
+    L::State: PartialEq,
+{
+    let mut rng = Lcg(seed);
+    let layer: L = rng.params(0.6);
+    let x: [SMatrix<T, N_IN, M>; T_X] = rng.seq(1.0);
+    let init = Init::default();
+
+    let fresh = ck.zero(ctx, "Initialize::init", || {
+        L::init(&init, &mut Rng::new(seed))
+    });
+    assert!(fresh.dot(&fresh) > T::zero(), "{ctx}: init drew nothing");
+
+    // From the zero state over the whole sequence: the state it reaches is the `s0` below.
+    let mut s0 = L::State::ZEROS;
+    let mut y_last = SMatrix::<T, N_OUT, M>::zeros();
+    ck.zero(ctx, "Step::step", || {
+        for xt in &x {
+            layer.step(black_box(xt), &mut s0, &mut y_last);
+        }
+    });
+    assert!(sum_sq(&y_last) > 0.0, "{ctx}: a zero step output");
+    if size_of::<L::State>() > 0 {
+        assert!(s0 != L::State::ZEROS, "{ctx}: the state did not move");
+    }
+
+    let y_seq = check_layer::<T, L, N_IN, N_OUT, M, T_X>(ck, ctx, &mut rng, &layer, &x, &s0);
+
+    let mut s = s0;
+    let mut y_steps = [SMatrix::<T, N_OUT, M>::zeros(); T_X];
+    ck.zero(ctx, "Step::step from s0", || {
+        for (xt, yt) in x.iter().zip(y_steps.iter_mut()) {
+            layer.step(black_box(xt), &mut s, yt);
+        }
+    });
+    assert_eq!(y_steps, y_seq, "{ctx}: step != forward");
+
+    let mut stream = ck.zero(ctx, "Stream::new", Stream::<T, L, M>::new);
+    let y_stream = ck.zero(ctx, "Stream::step", || {
+        let mut y = SMatrix::zeros();
+        for xt in &x {
+            y = stream.step(&layer, black_box(xt));
+        }
+        y
+    });
+    assert_eq!(y_stream, y_last, "{ctx}: Stream::step != Step::step");
+    assert!(*stream.state() == s0, "{ctx}: Stream state != Step state");
+    ck.zero(ctx, "Stream::reset", || stream.reset());
+    assert!(
+        *stream.state() == L::State::ZEROS,
+        "{ctx}: reset kept a state"
+    );
+}
+
+/// [`check_layer`] and `Initialize::init` for a layer that does not stream (a
+/// [`Bidirectional`] one), from the given state.
+fn check_seq_only<T, L, const N_IN: usize, const N_OUT: usize, const M: usize, const T_X: usize>(
+    ck: &mut Checker,
+    ctx: &str,
+    seed: u64,
+    s0: &L::State,
+) where
+    T: Real,
+    L: Layer<T, M, X = SMatrix<T, N_IN, M>, Y = SMatrix<T, N_OUT, M>> + Initialize,
+    L::State: PartialEq,
+{
+    let mut rng = Lcg(seed);
+    let layer: L = rng.params(0.6);
+    let x: [SMatrix<T, N_IN, M>; T_X] = rng.seq(1.0);
+    let init = Init::default();
+    let fresh = ck.zero(ctx, "Initialize::init", || {
+        L::init(&init, &mut Rng::new(seed))
+    });
+    assert!(fresh.dot(&fresh) > T::zero(), "{ctx}: init drew nothing");
+    check_layer::<T, L, N_IN, N_OUT, M, T_X>(ck, ctx, &mut rng, &layer, &x, s0);
+}
+
+/// Every layer kind and composition for one scalar type and one shape. `N_2A` must be
+/// `2·N_A` (a `Concat` bidirectional layer's output; checked at build time by the library).
+fn run_layers<
+    T: Real,
+    const N_X: usize,
+    const N_A: usize,
+    const M: usize,
+    const T_X: usize,
+    const N_2A: usize,
+>(
+    ck: &mut Checker,
+    seed: u64,
+) {
+    let ty = type_name::<T>();
+    let ctx = |name: &str| format!("layer {name} {ty} M={M}");
+
+    check_step::<T, Rnn<T, N_X, N_A>, N_X, N_A, M, T_X>(ck, &ctx("Rnn"), seed);
+    check_step::<T, Lstm<T, N_X, N_A>, N_X, N_A, M, T_X>(ck, &ctx("Lstm"), seed + 1);
+    check_step::<T, Gru<T, N_X, N_A, ResetAfter>, N_X, N_A, M, T_X>(
+        ck,
+        &ctx("Gru<ResetAfter>"),
+        seed + 2,
+    );
+    check_step::<T, Gru<T, N_X, N_A, ResetBefore>, N_X, N_A, M, T_X>(
+        ck,
+        &ctx("Gru<ResetBefore>"),
+        seed + 3,
+    );
+    check_step::<T, Dense<T, N_X, N_A, Identity>, N_X, N_A, M, T_X>(
+        ck,
+        &ctx("Dense<Identity>"),
+        seed + 4,
+    );
+    check_step::<T, Dense<T, N_X, N_A, Tanh>, N_X, N_A, M, T_X>(ck, &ctx("Dense<Tanh>"), seed + 5);
+    check_step::<T, Dense<T, N_X, N_A, Sigmoid>, N_X, N_A, M, T_X>(
+        ck,
+        &ctx("Dense<Sigmoid>"),
+        seed + 6,
+    );
+    check_step::<T, Dense<T, N_X, N_A, Relu>, N_X, N_A, M, T_X>(ck, &ctx("Dense<Relu>"), seed + 7);
+    check_step::<T, Stack<Lstm<T, N_X, N_A>, Gru<T, N_A, N_X, ResetBefore>>, N_X, N_X, M, T_X>(
+        ck,
+        &ctx("Stack<Lstm, Gru>"),
+        seed + 8,
+    );
+    check_step::<
+        T,
+        Stack3<Dense<T, N_X, N_A, Tanh>, Gru<T, N_A, N_A>, Rnn<T, N_A, N_X>>,
+        N_X,
+        N_X,
+        M,
+        T_X,
+    >(ck, &ctx("Stack3<Dense, Gru, Rnn>"), seed + 9);
+
+    // The bidirectional layers, from a non-zero state for each direction.
+    let mut rng = Lcg(seed + 10);
+    let lstm_s0 = (
+        LstmState {
+            a: rng.matrix(0.8),
+            c: rng.matrix(1.0),
+        },
+        LstmState {
+            a: rng.matrix(0.8),
+            c: rng.matrix(1.0),
+        },
+    );
+    let gru_s0 = (rng.matrix(0.8), rng.matrix(0.8));
+    check_seq_only::<T, Bidirectional<Lstm<T, N_X, N_A>, Concat<N_2A>>, N_X, N_2A, M, T_X>(
+        ck,
+        &ctx("Bidirectional<Lstm, Concat>"),
+        seed + 11,
+        &lstm_s0,
+    );
+    check_seq_only::<T, Bidirectional<Gru<T, N_X, N_A>, Sum>, N_X, N_A, M, T_X>(
+        ck,
+        &ctx("Bidirectional<Gru, Sum>"),
+        seed + 12,
+        &gru_s0,
+    );
+}
+
 /// A whole training run's worth of calls for the cell `C`: initialisation, the workspace,
 /// every kind of target through `accumulate`, full training steps with each optimizer (with
 /// clipping), inference, and the error paths.
 fn check_training<
     T: Real,
-    C: Recurrent<T, N_X, N_A, N_Y> + PartialEq + core::fmt::Debug,
+    C: Network<T, M, X = SMatrix<T, N_X, M>, Logits = SMatrix<T, N_Y, M>>
+        + Initialize
+        + PartialEq
+        + core::fmt::Debug,
     const N_X: usize,
     const N_A: usize,
     const N_Y: usize,
@@ -555,11 +786,7 @@ fn check_training<
     let init = Init::default();
 
     let mut model = ck.zero(&ctx, "init", || C::init(&init, &mut Rng::new(seed)));
-    let mut ws = ck.zero(
-        &ctx,
-        "Workspace::zeros",
-        Workspace::<T, C, N_X, N_A, N_Y, M, T_X>::zeros,
-    );
+    let mut ws = ck.zero(&ctx, "Workspace::zeros", Workspace::<T, C, M, T_X>::zeros);
     let targets = [
         ("ClassLast", Target::ClassLast(&classes)),
         ("ClassEach", Target::ClassEach(&classes_each)),
@@ -653,6 +880,24 @@ fn main() {
     check_training::<f64, RnnParams<f64, 3, 5, 2>, 3, 5, 2, 10, 7>(&mut ck, "rnn", 8);
     check_training::<f32, LstmParams<f32, 4, 6, 3>, 4, 6, 3, 1, 5>(&mut ck, "lstm", 9);
     check_training::<f64, RnnParams<f64, 4, 6, 3>, 4, 6, 3, 1, 5>(&mut ck, "rnn", 10);
+
+    // The layers and their compositions, course configuration and batch 1.
+    run_layers::<f32, 3, 5, 10, 7, 10>(&mut ck, 100);
+    run_layers::<f64, 3, 5, 10, 7, 10>(&mut ck, 200);
+    run_layers::<f32, 4, 6, 1, 5, 12>(&mut ck, 300);
+    run_layers::<f64, 4, 6, 1, 5, 12>(&mut ck, 400);
+
+    // Composed models: a GRU under an LSTM, and a bidirectional LSTM, each with a linear head.
+    type GruLstm<T, const N_X: usize, const N_A: usize, const N_Y: usize> =
+        Model<Stack<Gru<T, N_X, N_A>, Lstm<T, N_A, N_A>>, Dense<T, N_A, N_Y>>;
+    type BiLstm<T, const N_X: usize, const N_A: usize, const N_2A: usize, const N_Y: usize> =
+        Model<Bidirectional<Lstm<T, N_X, N_A>, Concat<N_2A>>, Dense<T, N_2A, N_Y>>;
+    check_training::<f32, GruLstm<f32, 3, 5, 2>, 3, 5, 2, 10, 7>(&mut ck, "gru+lstm", 11);
+    check_training::<f64, GruLstm<f64, 3, 5, 2>, 3, 5, 2, 10, 7>(&mut ck, "gru+lstm", 12);
+    check_training::<f32, GruLstm<f32, 4, 6, 3>, 4, 6, 3, 1, 5>(&mut ck, "gru+lstm", 13);
+    check_training::<f32, BiLstm<f32, 3, 5, 10, 2>, 3, 10, 2, 10, 7>(&mut ck, "bilstm", 14);
+    check_training::<f64, BiLstm<f64, 3, 5, 10, 2>, 3, 10, 2, 10, 7>(&mut ck, "bilstm", 15);
+    check_training::<f64, BiLstm<f64, 4, 6, 12, 3>, 4, 12, 3, 1, 5>(&mut ck, "bilstm", 16);
 
     if !ck.failures.is_empty() {
         panic!(

@@ -119,7 +119,7 @@ pub fn step<T: Real>() -> f64 {
 /// Checks the gradient `dp` of every parameter scalar of `p`; `loss` evaluates `J` at
 /// perturbed parameters.
 pub fn check_params<T: Real, P: Params<T>>(p: &P, dp: &P, h: f64, loss: impl Fn(&P) -> f64) {
-    for (k, (analytic, &name)) in dp.tensors().zip(P::NAMES).enumerate() {
+    for (k, (analytic, name)) in dp.tensors().zip(P::names()).enumerate() {
         let values = p.tensors().nth(k).unwrap().to_vec();
         let r = check_tensor(name, analytic, &values, h, |v| {
             let mut q = p.clone();
