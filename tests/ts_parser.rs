@@ -89,6 +89,42 @@ fn basic_motions_test() {
     assert_eq!(d.cases[39].channels[5][99], -1.77647);
 }
 
+fn italy_power_demand(split: &str) -> TsDataset {
+    let path = format!(
+        "{}/examples/data/ItalyPowerDemand_{split}.ts",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    read_ts(Path::new(&path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Univariate (`@univariate true`, no `@dimensions` header), 24 values per case, labels `1` `2`.
+#[test]
+fn italy_power_demand_train_and_test() {
+    for (split, cases, per_class) in [("TRAIN", 67, [34, 33]), ("TEST", 1029, [513, 516])] {
+        let d = italy_power_demand(split);
+        assert_eq!(d.problem_name.as_deref(), Some("ItalyPowerDemand"));
+        assert_eq!((d.dimensions, d.series_length), (1, 24), "{split}");
+        assert_eq!(d.class_names, ["1", "2"]);
+        assert_eq!(d.cases.len(), cases, "{split}");
+        let mut counts = [0; 2];
+        for case in &d.cases {
+            assert_eq!(case.channels.len(), 1);
+            assert_eq!(case.channels[0].len(), 24);
+            assert_eq!(case.target, None);
+            counts[case.class.expect("labelled")] += 1;
+        }
+        assert_eq!(counts, per_class, "{split}");
+    }
+    let (train, test) = (italy_power_demand("TRAIN"), italy_power_demand("TEST"));
+    assert_eq!(train.cases[0].class, Some(0)); // label "1"
+    assert_eq!(train.cases[0].channels[0][0], -0.71051757);
+    assert_eq!(train.cases[0].channels[0][23], -0.26923494);
+    assert_eq!(train.cases[66].class, Some(1)); // label "2"
+    assert_eq!(train.cases[66].channels[0][23], 1.1719652);
+    assert_eq!(test.cases[0].channels[0][0], 0.47297301);
+    assert_eq!(test.cases[1028].channels[0][23], -0.0025421181);
+}
+
 #[test]
 fn tiny_file() {
     let d = parse_ts(TINY).unwrap();
