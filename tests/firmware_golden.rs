@@ -1,7 +1,7 @@
 //! The firmware's generated files are up to date.
 //!
 //! `examples/firmware/` boots tinyrnn under QEMU (see its `qemu-check.sh`) and checks the
-//! device's numbers against three generated files, which this test recomputes on the host with
+//! device's numbers against five generated files, which this test recomputes on the host with
 //! the firmware's own code (`examples/firmware/src/workload.rs`, included below) and compares
 //! byte for byte:
 //!
@@ -9,10 +9,13 @@
 //!   the course configuration, the keyword-spotting model, the training runs);
 //! - `data.rs`: BasicMotions, preprocessed as `examples/basic_motions.rs` does (averages of 10
 //!   steps, each channel standardised with the training split's statistics);
-//! - `model.rs`: the keyword-spotting model as a `static` built by `const fn`s (flash).
+//! - `model.rs`: the keyword-spotting model as a `static` built by `const fn`s (flash);
+//! - `stack_model.rs`, `stack_model_small.rs`: the stacked GRU (two GRU layers and a dense
+//!   output layer), likewise, with 32 hidden units per layer and with 8 (for the parts with
+//!   256 KB of flash).
 //!
 //! After a change to the library or the workload that moves any number:
-//! `TINYRNN_BLESS=1 cargo test --test firmware_golden` rewrites the three files.
+//! `TINYRNN_BLESS=1 cargo test --test firmware_golden` rewrites the five files.
 
 #[path = "../examples/firmware/src/workload.rs"]
 mod workload;
@@ -27,7 +30,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use workload::{
     Dataset, NoProbe, Series, Sink, TrainSpec, TrainSummary, BM_NX, BM_TEST, BM_TRAIN, BM_TX,
-    LARGE_LEN, LARGE_M, LARGE_NA, REDUCED_LEN, REDUCED_M, REDUCED_NA, TRAIN_LARGE, TRAIN_REDUCED,
+    LARGE_LEN, LARGE_M, LARGE_NA, REDUCED_LEN, REDUCED_M, REDUCED_NA, S_NA, S_NA_SMALL,
+    TRAIN_LARGE, TRAIN_REDUCED,
 };
 
 const BLESS_HINT: &str = "regenerate with `TINYRNN_BLESS=1 cargo test --test firmware_golden`, \
@@ -176,25 +180,28 @@ fn render_data(bm: &BasicMotions) -> String {
 // model.rs: the keyword-spotting model as a static in flash.
 // ---------------------------------------------------------------------------------------------
 
+/// A struct field `name: matrix_from_rows([...]),` indented by `ind` spaces.
 fn render_matrix<const R: usize, const C: usize>(
     s: &mut String,
+    ind: usize,
     name: &str,
     m: &SMatrix<f32, R, C>,
 ) {
-    writeln!(s, "    {name}: matrix_from_rows([").unwrap();
+    writeln!(s, "{:ind$}{name}: matrix_from_rows([", "").unwrap();
     for r in 0..R {
         let row: Vec<f32> = (0..C).map(|c| m[(r, c)]).collect();
-        s.push_str("        [\n");
-        float_lines(s, &row, 8, 12);
-        s.push_str("        ],\n");
+        writeln!(s, "{:w$}[", "", w = ind + 4).unwrap();
+        float_lines(s, &row, 8, ind + 8);
+        writeln!(s, "{:w$}],", "", w = ind + 4).unwrap();
     }
-    s.push_str("    ]),\n");
+    writeln!(s, "{:ind$}]),", "").unwrap();
 }
 
-fn render_vector<const R: usize>(s: &mut String, name: &str, v: &SMatrix<f32, R, 1>) {
-    writeln!(s, "    {name}: vector_from_array([").unwrap();
-    float_lines(s, v.as_slice(), 8, 8);
-    s.push_str("    ]),\n");
+/// A struct field `name: vector_from_array([...]),` indented by `ind` spaces.
+fn render_vector<const R: usize>(s: &mut String, ind: usize, name: &str, v: &SMatrix<f32, R, 1>) {
+    writeln!(s, "{:ind$}{name}: vector_from_array([", "").unwrap();
+    float_lines(s, v.as_slice(), 8, ind + 4);
+    writeln!(s, "{:ind$}]),", "").unwrap();
 }
 
 fn render_model(m: &workload::KwsModel) -> String {
@@ -216,22 +223,114 @@ pub static KWS_MODEL: LstmParams<f32, {K_NX}, {K_NA}, {K_NY}> = LstmParams {{
 "
     )
     .unwrap();
-    render_matrix(&mut s, "wfa", &m.wfa);
-    render_matrix(&mut s, "wfx", &m.wfx);
-    render_vector(&mut s, "bf", &m.bf);
-    render_matrix(&mut s, "wia", &m.wia);
-    render_matrix(&mut s, "wix", &m.wix);
-    render_vector(&mut s, "bi", &m.bi);
-    render_matrix(&mut s, "wca", &m.wca);
-    render_matrix(&mut s, "wcx", &m.wcx);
-    render_vector(&mut s, "bc", &m.bc);
-    render_matrix(&mut s, "woa", &m.woa);
-    render_matrix(&mut s, "wox", &m.wox);
-    render_vector(&mut s, "bo", &m.bo);
-    render_matrix(&mut s, "wy", &m.wy);
-    render_vector(&mut s, "by", &m.by);
+    render_matrix(&mut s, 4, "wfa", &m.wfa);
+    render_matrix(&mut s, 4, "wfx", &m.wfx);
+    render_vector(&mut s, 4, "bf", &m.bf);
+    render_matrix(&mut s, 4, "wia", &m.wia);
+    render_matrix(&mut s, 4, "wix", &m.wix);
+    render_vector(&mut s, 4, "bi", &m.bi);
+    render_matrix(&mut s, 4, "wca", &m.wca);
+    render_matrix(&mut s, 4, "wcx", &m.wcx);
+    render_vector(&mut s, 4, "bc", &m.bc);
+    render_matrix(&mut s, 4, "woa", &m.woa);
+    render_matrix(&mut s, 4, "wox", &m.wox);
+    render_vector(&mut s, 4, "bo", &m.bo);
+    render_matrix(&mut s, 4, "wy", &m.wy);
+    render_vector(&mut s, 4, "by", &m.by);
     s.push_str("};\n");
     s
+}
+
+// ---------------------------------------------------------------------------------------------
+// stack_model.rs: the stacked GRU as a static in flash.
+// ---------------------------------------------------------------------------------------------
+
+/// The fields of a `Gru` literal, indented by `ind` spaces.
+fn render_gru<const N_X: usize, const N_A: usize>(
+    s: &mut String,
+    ind: usize,
+    g: &tinyrnn::Gru<f32, N_X, N_A>,
+) {
+    render_matrix(s, ind, "wzx", &g.wzx);
+    render_matrix(s, ind, "wza", &g.wza);
+    render_vector(s, ind, "bz", &g.bz);
+    render_matrix(s, ind, "wrx", &g.wrx);
+    render_matrix(s, ind, "wra", &g.wra);
+    render_vector(s, ind, "br", &g.br);
+    render_matrix(s, ind, "wnx", &g.wnx);
+    render_matrix(s, ind, "wna", &g.wna);
+    render_vector(s, ind, "bnx", &g.bnx);
+    render_vector(s, ind, "bna", &g.bna);
+    writeln!(s, "{:ind$}variant: PhantomData,", "").unwrap();
+}
+
+fn render_stack_model<const N_A: usize>(m: &workload::StackModel<N_A>) -> String {
+    use workload::{STACK_SEED, S_NX, S_NY};
+    let mut s = String::from(HEADER);
+    write!(
+        s,
+        "//! The stacked GRU (N_X = {S_NX}, two GRU layers of N_A = {N_A}, a dense output layer of N_Y = {S_NY})
+//! as a `static` built by `const fn`s: the linker places it in flash (`.rodata`), and streaming
+//! inference reads it from there. Weights: `Initialize::init(&Init::default(), ..)` from
+//! `Rng::new({STACK_SEED})`, then every bias uniform in [-0.1, 0.1) (`workload::stack_model`).
+
+use core::marker::PhantomData;
+use tinyrnn::params::{{matrix_from_rows, vector_from_array}};
+use tinyrnn::{{Dense, Gru, Model, Stack}};
+
+/// Read-only, so never copied to RAM. `no_mangle` keeps its symbol name stable for the
+/// flash-placement check in qemu-check.sh (`llvm-nm`).
+#[no_mangle]
+pub static STACK_MODEL: Model<Stack<Gru<f32, {S_NX}, {N_A}>, Gru<f32, {N_A}, {N_A}>>, Dense<f32, {N_A}, {S_NY}>> = Stack {{
+    lower: Stack {{
+        lower: Gru {{
+"
+    )
+    .unwrap();
+    render_gru(&mut s, 12, &m.lower.lower);
+    s.push_str("        },\n        upper: Gru {\n");
+    render_gru(&mut s, 12, &m.lower.upper);
+    s.push_str("        },\n    },\n    upper: Dense {\n");
+    render_matrix(&mut s, 8, "w", &m.upper.w);
+    render_vector(&mut s, 8, "b", &m.upper.b);
+    s.push_str("        activation: PhantomData,\n    },\n};\n");
+    s
+}
+
+/// The stacked GRU's two phases, streaming and `Layer::forward`. The forward pass in one call
+/// (as on the devices) and in calls of `S_CHUNK` frames, each from the previous call's final
+/// state, must send the same outputs; the two phases must send the same logits and final
+/// state, bit for bit (so that the device's forward pass, checked bit for bit against these
+/// golden values, equals its stream); and each phase's own bit comparison must find nothing.
+fn run_stack_gru<const N_A: usize>(model: &workload::StackModel<N_A>) -> (Recorder, Recorder) {
+    use workload::{S_CHUNK, S_TX};
+    let mut stream = Recorder::default();
+    workload::stack_stream::<N_A>(model, &mut NoProbe, &mut stream);
+    let mut forward = Recorder::default();
+    workload::stack_forward::<N_A, S_TX>(model, &mut NoProbe, &mut forward);
+    let mut chunked = Recorder::default();
+    workload::stack_forward::<N_A, S_CHUNK>(model, &mut NoProbe, &mut chunked);
+    assert_eq!(forward.0, chunked.0, "the chunked forward pass differs");
+
+    let bits = |rec: &Recorder| -> Vec<(String, Vec<u32>)> {
+        let to_bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect();
+        rec.0.iter().map(|(n, v)| (n.clone(), to_bits(v))).collect()
+    };
+    let names: Vec<&str> = stream.0.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["logits", "state", "bits_differ"]);
+    assert_eq!(
+        bits(&stream),
+        bits(&forward),
+        "Layer::forward and Stream::step disagree"
+    );
+    assert_eq!(
+        stream.0[2].1,
+        [0.0],
+        "a second stream differs from the first"
+    );
+    // Both layers' states, nothing else: 2·N_A f32.
+    assert_eq!(workload::stack_state_bytes::<N_A>(), 2 * N_A * 4);
+    (stream, forward)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,6 +412,30 @@ fn generate(root: &Path) -> Vec<(PathBuf, String)> {
     let mut rec = Recorder::default();
     workload::kws_train_step(&model, p, &mut rec).unwrap();
     tables.push(("KWS_TRAIN_STEP", "`workload::kws_train_step`.", rec));
+    let stack = workload::stack_model::<S_NA>();
+    let (stream, forward) = run_stack_gru(&stack);
+    tables.push((
+        "STACK_GRU_STREAM",
+        "`workload::stack_stream` with `S_NA` (N_A = 32).",
+        stream,
+    ));
+    tables.push((
+        "STACK_GRU_FORWARD",
+        "`workload::stack_forward` with `S_NA` (N_A = 32).",
+        forward,
+    ));
+    let stack_small = workload::stack_model::<S_NA_SMALL>();
+    let (stream, forward) = run_stack_gru(&stack_small);
+    tables.push((
+        "STACK_GRU_STREAM_SMALL",
+        "`workload::stack_stream` with `S_NA_SMALL` (N_A = 8, the Cortex-M0).",
+        stream,
+    ));
+    tables.push((
+        "STACK_GRU_FORWARD_SMALL",
+        "`workload::stack_forward` with `S_NA_SMALL` (N_A = 8, the Cortex-M0).",
+        forward,
+    ));
     let (rec, large) = run_training::<LARGE_NA, LARGE_M, LARGE_LEN>(&TRAIN_LARGE, &data);
     tables.push((
         "TRAIN_LARGE",
@@ -348,6 +471,11 @@ pub type Table = &'static [(&'static str, &'static [f32])];
         (dir.join("golden.rs"), golden),
         (dir.join("data.rs"), render_data(&bm)),
         (dir.join("model.rs"), render_model(&model)),
+        (dir.join("stack_model.rs"), render_stack_model(&stack)),
+        (
+            dir.join("stack_model_small.rs"),
+            render_stack_model(&stack_small),
+        ),
     ]
 }
 

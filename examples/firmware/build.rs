@@ -8,24 +8,35 @@
 //!   trains (parameters, gradient, Adam state and tape are about 120 KB);
 //! - neither (Cortex-M3, 64 KB RAM): the full BasicMotions configuration and the
 //!   keyword-spotting forward and backward passes, but no keyword-spotting training step.
+//!
+//! and what the flash has room for besides, for the stacked GRU:
+//!
+//! - neither cfg (Cortex-M4F with 1 MB, RV32 `virt`): 32 hidden units per layer (a 45 KB model);
+//! - `fw_stack_small` (Cortex-M0, 256 KB): 8 hidden units per layer (a 4.5 KB model); with 32
+//!   the firmware would overflow its flash by about 2 KB;
+//! - `fw_no_stack` (Cortex-M3, 256 KB): no stacked GRU. The rest of its firmware, which has more
+//!   phases than the M0's, leaves 12 KB of flash free, and even the 8-unit model with its code
+//!   (unrolled for the Cortex-M3) needs about 30 KB.
 use std::{env, fs, path::PathBuf};
 
 fn main() {
     let target = env::var("TARGET").unwrap();
-    let (map, ram_tier) = if target.starts_with("thumbv7em") {
-        ("mps2-an386.x", Some("fw_kws_train")) // Cortex-M4F
+    let (map, ram_tier, flash_tier) = if target.starts_with("thumbv7em") {
+        ("mps2-an386.x", Some("fw_kws_train"), None) // Cortex-M4F
     } else if target.starts_with("thumbv7m") {
-        ("lm3s6965evb.x", None) // Cortex-M3
+        ("lm3s6965evb.x", None, Some("fw_no_stack")) // Cortex-M3
     } else if target.starts_with("thumbv6m") {
-        ("microbit.x", Some("fw_reduced")) // Cortex-M0
+        ("microbit.x", Some("fw_reduced"), Some("fw_stack_small")) // Cortex-M0
     } else if target.starts_with("riscv32") {
-        ("riscv-virt.x", Some("fw_kws_train"))
+        ("riscv-virt.x", Some("fw_kws_train"), None)
     } else {
         panic!("no QEMU memory map for target {target}");
     };
     println!("cargo::rustc-check-cfg=cfg(fw_reduced)");
     println!("cargo::rustc-check-cfg=cfg(fw_kws_train)");
-    if let Some(cfg) = ram_tier {
+    println!("cargo::rustc-check-cfg=cfg(fw_stack_small)");
+    println!("cargo::rustc-check-cfg=cfg(fw_no_stack)");
+    for cfg in [ram_tier, flash_tier].into_iter().flatten() {
         println!("cargo::rustc-cfg={cfg}");
     }
 

@@ -2,11 +2,14 @@
 # tinyrnn on microcontrollers, under QEMU: builds examples/firmware for a Cortex-M4F, M3 and M0
 # and an RV32IMAC, boots each twice, and checks
 #   - the firmware's verdict (exit 0: golden forward/backward values, on-device training,
-#     inference from weights in flash, all equal to the host's within tolerance),
+#     inference from weights in flash, all equal to the host's within tolerance; a stacked GRU
+#     streamed from flash, equal to the host's bit for bit),
 #   - that the two runs give identical output and identical instruction counts,
-#   - that the keyword-spotting weights (symbol KWS_MODEL) sit in flash / read-only data,
+#   - that the keyword-spotting weights (symbol KWS_MODEL) and the stacked GRU's (STACK_MODEL)
+#     sit in flash / read-only data,
 #   - that a failed check, a panic and a fault each end the run with their own status (3, 101, 2).
-# It writes target/qemu-check/report.tsv and report.md (the README's table).
+# It writes target/qemu-check/report.tsv and report.md (the README's table), and ends with the
+# instructions per streamed step of the stacked GRU on each target.
 #
 #   bash examples/firmware/qemu-check.sh                      # all four targets
 #   TARGETS="thumbv6m-none-eabi" bash examples/firmware/qemu-check.sh
@@ -20,7 +23,7 @@ cd "$(dirname "$0")"
 ALL_TARGETS="thumbv7em-none-eabihf thumbv7m-none-eabi thumbv6m-none-eabi riscv32imac-unknown-none-elf"
 TARGETS=${TARGETS:-$ALL_TARGETS}
 NEG_TARGET=${NEG_TARGET:-${TARGETS%% *}} # where the failure paths are checked
-QEMU_TIMEOUT=${QEMU_TIMEOUT:-120}         # seconds per QEMU run (the slowest takes ~7 s)
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-120}         # seconds per QEMU run (the slowest takes 7-18 s)
 OUT=target/qemu-check
 BIN=tinyrnn-firmware
 # Builds with extra features go to their own target directory, so the normal ELFs stay fresh
@@ -171,9 +174,12 @@ COLS=(target core rustc flash_B text_B rodata_B static_ram_B stack_hwm_B ram_B
     kws_fwd_per_step kws_fwd_per_mac kws_fwdbwd_per_step kws_train_per_step
     course_lstm_act_share kws_act_share
     loss_first loss_last train_acc test_acc golden_values golden_max_ulp total_insns qemu_wall_s
-    infer_flash_B infer_text_B infer_stack_B)
+    infer_flash_B infer_text_B infer_stack_B
+    stack_config stack_macs stack_state_B stack_step stack_step_per_mac stack_stream_per_step
+    stack_fwd_per_step stack_act_share stack_stream_stack_B stack_fwd_stack_B)
 (IFS=$'\t'; echo "${COLS[*]}") >"$OUT/report.tsv"
 : >"$OUT/stack-phases.tsv"
+: >"$OUT/stack-gru.txt"
 
 for t in $TARGETS; do
     step "cargo build --release --target $t"
@@ -205,17 +211,22 @@ for t in $TARGETS; do
         bad "$t: inference-only build failed"
     fi
 
-    # The keyword-spotting model must be in flash (Arm: the FLASH region and a read-only
-    # section) or, on riscv `virt` where everything is RAM, in read-only data.
-    nm_line=$("$NM" -S "$elf" | awk '$4 == "KWS_MODEL"')
-    read -r kaddr ksize ktype _ <<<"$nm_line"
-    ksec=$(echo "$sections" | awk -v a="$kaddr" "$HEX"'
-        BEGIN { x = hex(a) } $5 ~ /A/ { s = hex($3); z = hex($4); if (x >= s && x < s + z && z > 0) print $1 }' | head -1)
-    if [ -z "$nm_line" ]; then
-        bad "$t: no KWS_MODEL symbol in the ELF"
-    else
+    # The models must be in flash (Arm: the FLASH region and a read-only section) or, on riscv
+    # `virt` where everything is RAM, in read-only data. The Cortex-M3 has no stacked GRU
+    # (build.rs: fw_no_stack, its flash is full).
+    models=KWS_MODEL
+    [[ $t == thumbv7m-* ]] || models+=" STACK_MODEL"
+    for model in $models; do
+        nm_line=$("$NM" -S "$elf" | awk -v s="$model" '$4 == s')
+        read -r kaddr ksize ktype _ <<<"$nm_line"
+        ksec=$(echo "$sections" | awk -v a="$kaddr" "$HEX"'
+            BEGIN { x = hex(a) } $5 ~ /A/ { s = hex($3); z = hex($4); if (x >= s && x < s + z && z > 0) print $1 }' | head -1)
+        if [ -z "$nm_line" ]; then
+            bad "$t: no $model symbol in the ELF"
+            continue
+        fi
         kdec=$((16#$kaddr))
-        where="KWS_MODEL: $((16#$ksize)) bytes at 0x$kaddr, nm type $ktype, section ${ksec:-?}"
+        where="$model: $((16#$ksize)) bytes at 0x$kaddr, nm type $ktype, section ${ksec:-?}"
         if [[ $t == riscv32* ]]; then
             if [[ $ktype == [rR] && $ksec == .rodata* ]]; then ok "$t: $where (read-only data; virt has no flash)"; else bad "$t: $where: not in read-only data"; fi
         else
@@ -227,7 +238,7 @@ for t in $TARGETS; do
                 bad "$t: $where: not in flash"
             fi
         fi
-    fi
+    done
 
     # Two runs at once (2 cores): the verdict, and determinism of output and counts.
     run_fw "$t" "$elf" "$t.run2" &
@@ -264,6 +275,11 @@ for t in $TARGETS; do
     bmcfg=$(sed -n 's/^train: LstmParams<f32, 6, \([0-9]*\), 4>, batch \([0-9]*\), \([0-9]*\) Adam steps.*/N_A=\1 M=\2 x\3/p' "$OUT/$t.out")
     read -r gvals gulp < <(sed -n 's/^golden: \([0-9]*\) values compared, [0-9]* outside tolerance, max \([0-9]*\) ULP.*/\1 \2/p' "$OUT/$t.out")
     total=$(awk '$1 == "insncount:" && $2 == "total" { print $3 }' "$OUT/$t.err")
+    # The stacked GRU (absent on the Cortex-M3: no room in its flash).
+    sna=""
+    read -r _ _ sna _ ssteps _ smacs _ sexp _ stanh _ sstate < <(grep '^stack_gru n_a ' "$OUT/$t.out") || true
+    sstream=$(awk '$1 == "stack" && $2 == "stack_gru_stream" { print $3 }' "$OUT/$t.out")
+    sfwd=$(awk '$1 == "stack" && $2 == "stack_gru_forward" { print $3 }' "$OUT/$t.out")
     get() { echo "${v[$1]:-n/a}"; }
     # div A B [decimals]: A / B, or n/a when either is missing.
     div() { if [[ $1 == n/a || $2 == n/a || -z $1 ]]; then echo n/a; else awk -v a="$1" -v b="$2" -v d="${3:-0}" 'BEGIN { printf "%.*f", d, a / b }'; fi; }
@@ -292,6 +308,16 @@ for t in $TARGETS; do
         "$(share "$kexp" "$ktanh" "$(div "$(get kws_fwd)" "$ksteps")")"
         "$first" "$last" "$tracc" "$teacc" "$gvals" "$gulp" "$total" "$wall"
         "$infer_flash" "$infer_text" "$infer_stack")
+    if [ -n "$sna" ]; then
+        sstep=$(get stack_step)
+        row+=("N_A=$sna" "$smacs" "$sstate" "$sstep" "$(div "$sstep" "$smacs" 2)"
+            "$(div "$(get stack_stream)" "$ssteps")" "$(div "$(get stack_fwd)" "$ssteps")"
+            "$(share "$sexp" "$stanh" "$sstep")" "$sstream" "$sfwd")
+        echo "$t, $(core_name "$t"): 2-layer GRU 16 -> $sna -> $sna -> 12: $sstep instructions per streamed step ($(div "$sstep" "$smacs" 2) per MAC, $smacs MACs), stream state $sstate bytes, stack $sstream bytes" >>"$OUT/stack-gru.txt"
+    else
+        row+=(n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash)
+        echo "$t, $(core_name "$t"): no stacked GRU (no room in its flash)" >>"$OUT/stack-gru.txt"
+    fi
     (IFS=$'\t'; echo "${row[*]}") >>"$OUT/report.tsv"
     awk -v t="$t" '$1 == "stack" && NF == 3 { print t "\t" $2 "\t" $3 }' "$OUT/$t.out" >>"$OUT/stack-phases.tsv"
     unset v
@@ -319,6 +345,7 @@ fi
 step "report: $OUT/report.tsv, $OUT/report.md"
 awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
     function fmt(x,   s, neg) {   # 1234567 -> 1,234,567; other strings unchanged
+        if (x == "n/a-flash") return "n/a (flash)"
         if (x !~ /^-?[0-9]+$/) return x
         neg = (x ~ /^-/); if (neg) x = substr(x, 2)
         s = ""
@@ -362,6 +389,17 @@ awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
         line("32 × `tanhf`", "tanhf_x32")
         line("≈ share of `expf`/`tanhf` in a course LSTM forward step (170 + 100 calls)", "course_lstm_act_share")
         line("≈ share of `expf`/`tanhf` in a keyword-spotting frame (108 + 64 calls)", "kws_act_share")
+        line("≈ share of `expf`/`tanhf` in a streamed stacked-GRU step (4·N_A + 2·N_A calls)", "stack_act_share")
+        sec("| **stacked GRU streamed from flash** (`Model<Stack<Gru<f32, 16, N_A>, Gru<f32, N_A, N_A>>, Dense<f32, N_A, 12>>`, `M=1`), per frame:")
+        line("configuration", "stack_config")
+        line("one streamed step (`Stream::step`, frame 8 of 16)", "stack_step")
+        line("MACs per step (`3·N_A·(N_X+N_A)` per GRU layer, `12·N_A` for the output layer)", "stack_macs")
+        line("streamed step, instructions per MAC", "stack_step_per_mac")
+        line("streamed, mean over the 16 frames", "stack_stream_per_step")
+        line("whole-sequence `Layer::forward` into a tape, per frame", "stack_fwd_per_step")
+        line("stream state, bytes (`size_of_val(stream.state())`)", "stack_state_B")
+        line("stack high-water mark, streaming phase (no tape), bytes", "stack_stream_stack_B")
+        line("stack high-water mark, `Layer::forward` phase (16-frame tape), bytes", "stack_fwd_stack_B")
         sec("| **training on the device** (BasicMotions, `LstmParams<f32, 6, N_A, 4>`)")
         line("configuration (× Adam steps)", "bm_config")
         line("instructions per training step", "bm_train_step")
@@ -369,7 +407,7 @@ awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
         pair("accuracy on the training / test split", "train_acc", "test_acc", ", ")
         sec("| **memory**")
         line("flash, bytes (code + constants)", "flash_B")
-        line("&nbsp;&nbsp;of which `.rodata` (27 KB model, 19 KB dataset, golden values)", "rodata_B")
+        line("&nbsp;&nbsp;of which `.rodata` (27 KB LSTM model, stacked GRU 45 KB or 4.5 KB, 19 KB dataset, golden values)", "rodata_B")
         line("flash of an inference-only build (keyword spotting from flash), bytes", "infer_flash_B")
         line("&nbsp;&nbsp;of which code (`.text`)", "infer_text_B")
         line("stack high-water mark of that build, bytes", "infer_stack_B")
@@ -382,8 +420,8 @@ awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
         line("QEMU wall time of one run, s", "qemu_wall_s")
         print ""
         print "Toolchain: " rustc " (pinned by `examples/firmware/rust-toolchain.toml`), opt-level 3, fat LTO, codegen-units 1; " qemu "."
-        print "Counts are guest instructions between marker calls (marker overhead subtracted), identical on every run; per step = region ÷ `T_X` (4 course steps, 8 keyword-spotting frames)."
-        print "\"n/a (RAM)\": the part has too little RAM for that pass. QEMU counts instructions, not cycles (no pipeline, FPU latency or flash wait states)."
+        print "Counts are guest instructions between marker calls (marker overhead subtracted), identical on every run; per step = region ÷ `T_X` (4 course steps, 8 keyword-spotting frames, 16 stacked-GRU frames; a streamed step is measured alone)."
+        print "\"n/a (RAM)\": the part has too little RAM for that pass; \"n/a (flash)\": its flash has no room left for the stacked GRU. QEMU counts instructions, not cycles (no pipeline, FPU latency or flash wait states)."
     }' "$OUT/report.tsv" >"$OUT/report.md"
 {
     echo
@@ -402,6 +440,9 @@ awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
         }' "$OUT/stack-phases.tsv"
 } >>"$OUT/report.md"
 cat "$OUT/report.md"
+echo
+echo "Stacked GRU, streamed from flash (Stream::step, batch 1):"
+sed 's/^/  /' "$OUT/stack-gru.txt"
 echo
 echo "embedded: $passed passed, $failed failed (in $((SECONDS - t_start)) s)"
 [ "$failed" = 0 ]

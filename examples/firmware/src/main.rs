@@ -1,5 +1,6 @@
 //! tinyrnn on a microcontroller, under QEMU: golden checks of the forward and backward passes,
-//! training on the device, a model whose weights sit in flash, and instruction counts.
+//! training on the device, models whose weights sit in flash (one of them a stacked GRU,
+//! streamed one frame at a time), and instruction counts.
 //!
 //! The numerical work is in `workload.rs`, which the host test `tests/firmware_golden.rs` runs
 //! too, to produce `golden.rs`; this file adds what only a device has: the instruction-count
@@ -7,7 +8,8 @@
 //! (0 all checks passed, 3 a check failed, 101 a panic, 2 a fault). Floats are printed as
 //! integers (core's float formatter would add about 24 KB of flash).
 //!
-//! What runs depends on the RAM the target has (`build.rs` sets the cfg):
+//! What runs depends on the RAM the target has and, for the stacked GRU, on its flash
+//! (`build.rs` sets the cfgs):
 //!
 //! | phase | M0 (16 KB, `fw_reduced`) | M3 (64 KB) | M4F, RV32 (256 KB, `fw_kws_train`) |
 //! |---|---|---|---|
@@ -15,6 +17,7 @@
 //! | course LSTM training step (about 16 KB of stack with `M = 10`) | – | yes | yes |
 //! | keyword-spotting backward (27 KB gradient) | – | yes | yes |
 //! | keyword-spotting training step (about 117 KB) | – | – | yes |
+//! | stacked GRU from flash, streamed and by `Layer::forward` (a 16-frame tape: 25 KB with `N_A = 32`) | `N_A = 8` (256 KB flash, `fw_stack_small`) | – (256 KB flash, nearly full: `fw_no_stack`) | `N_A = 32` |
 //! | BasicMotions training | `N_A = 6, M = 2` | `N_A = 16, M = 4` | `N_A = 16, M = 4` |
 #![no_std]
 #![no_main]
@@ -32,6 +35,12 @@ mod golden;
 #[rustfmt::skip]
 #[allow(dead_code)] // generated; each target uses a subset
 mod model;
+// Not in the inference-only build, whose flash figure is the keyword-spotting model's alone,
+// nor on the Cortex-M3, whose flash has no room for it (`build.rs`).
+#[cfg(not(any(feature = "inference-only", fw_no_stack)))]
+#[cfg_attr(fw_stack_small, path = "stack_model_small.rs")]
+#[rustfmt::skip]
+mod stack_model;
 
 use core::hint::black_box;
 use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
@@ -67,7 +76,7 @@ pub extern "C" fn bench_end(id: u32) {
     unsafe { write_volatile(addr_of_mut!(MARK_END), id) }
 }
 
-const MAX_REGIONS: usize = 16;
+const MAX_REGIONS: usize = 24;
 
 /// The device's [`Probe`]: brackets each region with the markers and remembers its name, so
 /// that the k-th count the plugin prints can be matched with the k-th name printed here.
@@ -170,6 +179,12 @@ struct Tol {
 const TOL_PASS: Tol = Tol {
     rel: 1e-5,
     floor: 1e-2,
+};
+/// Bit for bit (`+0` and `-0` aside): the stacked GRU, streamed from flash.
+#[cfg_attr(fw_no_stack, allow(dead_code))]
+const TOL_EXACT: Tol = Tol {
+    rel: 0.0,
+    floor: 0.0,
 };
 /// A whole training run (rounding differences would grow over the steps): relative 1e-3,
 /// absolute 1e-5 near zero. The hit counts must match exactly.
@@ -347,6 +362,19 @@ mod config {
     pub const NAME: &str = "reduced";
 }
 
+/// The stacked GRU this target has the flash for (`build.rs` sets the cfg).
+#[cfg(not(any(feature = "inference-only", fw_no_stack)))]
+mod stack_config {
+    #[cfg(not(fw_stack_small))]
+    pub use crate::golden::{STACK_GRU_FORWARD as FORWARD, STACK_GRU_STREAM as STREAM};
+    #[cfg(fw_stack_small)]
+    pub use crate::golden::{STACK_GRU_FORWARD_SMALL as FORWARD, STACK_GRU_STREAM_SMALL as STREAM};
+    #[cfg(not(fw_stack_small))]
+    pub use crate::workload::S_NA as N_A;
+    #[cfg(fw_stack_small)]
+    pub use crate::workload::S_NA_SMALL as N_A;
+}
+
 /// Prints a float with 4 decimals through integers (no float formatter in the image).
 struct Fixed4(f32);
 
@@ -420,6 +448,22 @@ fn full_run(m: &mut Markers, totals: &mut Totals) {
         totals,
         |s| workload::kws_train_step(&model::KWS_MODEL, m, s),
     );
+    // The stacked GRU from flash, streamed (no tape), then by `Layer::forward` into a tape: both
+    // bit for bit against the same golden values. Two phases, so that the first one's stack
+    // is what streaming inference needs.
+    #[cfg(not(fw_no_stack))]
+    {
+        use stack_config::{FORWARD, N_A, STREAM};
+        let model = &stack_model::STACK_MODEL;
+        phase("stack_gru_stream", STREAM, TOL_EXACT, totals, |s| {
+            workload::stack_stream::<N_A>(model, m, s);
+            Ok(())
+        });
+        phase("stack_gru_forward", FORWARD, TOL_EXACT, totals, |s| {
+            workload::stack_forward::<N_A, { workload::S_TX }>(model, m, s);
+            Ok(())
+        });
+    }
 
     let spec: &TrainSpec = &config::SPEC;
     let dataset = Dataset {
@@ -499,6 +543,16 @@ fn main() -> ! {
         w::C_LSTM_TANHF_PER_STEP,
         w::K_EXPF_PER_STEP,
         w::K_TANHF_PER_STEP
+    );
+    #[cfg(not(any(feature = "inference-only", fw_no_stack)))]
+    println!(
+        "stack_gru n_a {} steps {} macs_per_step {} expf_per_step {} tanhf_per_step {} state_bytes {}",
+        stack_config::N_A,
+        w::S_TX,
+        w::stack_macs_per_step(stack_config::N_A),
+        w::stack_expf_per_step(stack_config::N_A),
+        w::stack_tanhf_per_step(stack_config::N_A),
+        w::stack_state_bytes::<{ stack_config::N_A }>()
     );
     println!(
         "golden: {} values compared, {} outside tolerance, max {} ULP, max |diff| {}e-9",

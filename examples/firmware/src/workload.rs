@@ -23,17 +23,23 @@
 //! | [`kws_forward`] | `N_X=16, N_A=32, N_Y=12, M=1, T_X=8`, weights from a `static` in flash | `a`, `c`, `ŷ` |
 //! | [`kws_backward`] | the same, backward through time | `dx`, `da0`, `dc0`, a checksum of the parameter gradient |
 //! | [`kws_train_step`] | the same model copied to RAM, Adam | loss, a checksum of the updated weights |
+//! | [`stack_stream`] | `Model<Stack<Gru<16, N_A>, Gru<N_A, N_A>>, Dense<N_A, 12>>`, `M=1`, 16 frames, weights from a `static` in flash, streamed with [`Stream`] | logits of every frame, the final state, bit mismatches of a second stream (0) |
+//! | [`stack_forward`] | the same, `Layer::forward` into a tape | the same logits and final state, bit mismatches with a stream (0) |
 //! | [`basic_motions`] | LSTM `N_A=16, M=4` ([`TRAIN_LARGE`]) or `N_A=6, M=2` ([`TRAIN_REDUCED`]) on BasicMotions | loss curve, final weights (`copy_to_flat`), train/test hits |
 // Each side (firmware, host test) uses a different subset of these items.
 #![allow(dead_code)]
 
 use core::hint::black_box;
 use nalgebra::SMatrix;
-use tinyrnn::init::{Init, Rng};
+use tinyrnn::init::{Init, Initialize, Rng};
 use tinyrnn::loss::{Head, Target};
 use tinyrnn::optim::{Adam, Clip};
+use tinyrnn::params::Zeroed;
 use tinyrnn::train::{LstmWorkspace, RnnWorkspace};
-use tinyrnn::{Error, LstmGrads, LstmParams, LstmTape, Params, Real, RnnParams};
+use tinyrnn::{
+    Dense, Error, Gru, Layer, LstmGrads, LstmParams, LstmTape, Model, Params, Real, RnnGrads,
+    RnnParams, RnnTape, Stack, Stream,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Plumbing: probes (instruction-count regions) and sinks (golden outputs).
@@ -81,7 +87,7 @@ fn send_mat<const R: usize, const C: usize>(
 
 /// Sends every tensor of a parameter struct (or gradient) as `group.<tensor name>`.
 fn send_params<P: Params<f32>>(sink: &mut impl Sink, group: &str, p: &P) {
-    for (t, &name) in p.tensors().zip(P::NAMES) {
+    for (t, name) in p.tensors().zip(P::names()) {
         sink.tensor(group, name, &mut t.iter().copied());
     }
 }
@@ -188,19 +194,18 @@ pub fn course_rnn(probe: &mut impl Probe, sink: &mut impl Sink) {
     let mut x = [SMatrix::<f32, C_NX, C_M>::zeros(); C_TX];
     let mut a0 = SMatrix::<f32, C_NA, C_M>::zeros();
     let mut rng = course_inputs(COURSE_RNN_SEED, &mut p, &mut x, &mut a0);
-    // A workspace holds the tape, the gradients and `da`, as a training step uses them.
-    let mut ws = RnnWorkspace::<f32, C_NX, C_NA, C_NY, C_M, C_TX>::ZEROS;
-    ws.da.iter_mut().for_each(|d| fill(&mut rng, d));
-    let ws = black_box(&mut ws);
-    probe.region("course_rnn_fwd", || p.forward_into(&x, &a0, &mut ws.tape));
-    probe.region("course_rnn_bwd", || {
-        p.backward_into(&ws.da, &ws.tape, &mut ws.grads)
-    });
-    send_seq(sink, "a", &ws.tape.a);
-    send_seq(sink, "y_pred", &ws.tape.y_pred);
-    send_seq(sink, "dx", &ws.grads.dx);
-    send_mat(sink, "da0", &ws.grads.da0);
-    send_params(sink, "dparams", &ws.grads.dparams);
+    let mut tape = RnnTape::<f32, C_NX, C_NA, C_NY, C_M, C_TX>::ZEROS;
+    let mut grads = RnnGrads::<f32, C_NX, C_NA, C_NY, C_M, C_TX>::ZEROS;
+    let mut da = [SMatrix::<f32, C_NA, C_M>::zeros(); C_TX];
+    da.iter_mut().for_each(|d| fill(&mut rng, d));
+    let (tape, grads) = (black_box(&mut tape), black_box(&mut grads));
+    probe.region("course_rnn_fwd", || p.forward_into(&x, &a0, tape));
+    probe.region("course_rnn_bwd", || p.backward_into(&da, tape, grads));
+    send_seq(sink, "a", &tape.a);
+    send_seq(sink, "y_pred", &tape.y_pred);
+    send_seq(sink, "dx", &grads.dx);
+    send_mat(sink, "da0", &grads.da0);
+    send_params(sink, "dparams", &grads.dparams);
 }
 
 /// One Adam `train_step` of the course RNN (same weights and `x`) on class labels: the loss
@@ -233,22 +238,20 @@ pub fn course_lstm(probe: &mut impl Probe, sink: &mut impl Sink) {
     let mut a0 = SMatrix::<f32, C_NA, C_M>::zeros();
     let mut rng = course_inputs(COURSE_LSTM_SEED, &mut p, &mut x, &mut a0);
     let c0 = SMatrix::<f32, C_NA, C_M>::zeros();
-    let mut ws = LstmWorkspace::<f32, C_NX, C_NA, C_NY, C_M, C_TX>::ZEROS;
-    ws.da.iter_mut().for_each(|d| fill(&mut rng, d));
-    let ws = black_box(&mut ws);
-    probe.region("course_lstm_fwd", || {
-        p.forward_into(&x, &a0, &c0, &mut ws.tape)
-    });
-    probe.region("course_lstm_bwd", || {
-        p.backward_into(&ws.da, &ws.tape, &mut ws.grads)
-    });
-    send_seq(sink, "a", &ws.tape.a);
-    send_seq(sink, "c", &ws.tape.c);
-    send_seq(sink, "y_pred", &ws.tape.y_pred);
-    send_seq(sink, "dx", &ws.grads.dx);
-    send_mat(sink, "da0", &ws.grads.da0);
-    send_mat(sink, "dc0", &ws.grads.dc0);
-    send_params(sink, "dparams", &ws.grads.dparams);
+    let mut tape = LstmTape::<f32, C_NX, C_NA, C_NY, C_M, C_TX>::ZEROS;
+    let mut grads = LstmGrads::<f32, C_NX, C_NA, C_NY, C_M, C_TX>::ZEROS;
+    let mut da = [SMatrix::<f32, C_NA, C_M>::zeros(); C_TX];
+    da.iter_mut().for_each(|d| fill(&mut rng, d));
+    let (tape, grads) = (black_box(&mut tape), black_box(&mut grads));
+    probe.region("course_lstm_fwd", || p.forward_into(&x, &a0, &c0, tape));
+    probe.region("course_lstm_bwd", || p.backward_into(&da, tape, grads));
+    send_seq(sink, "a", &tape.a);
+    send_seq(sink, "c", &tape.c);
+    send_seq(sink, "y_pred", &tape.y_pred);
+    send_seq(sink, "dx", &grads.dx);
+    send_mat(sink, "da0", &grads.da0);
+    send_mat(sink, "dc0", &grads.dc0);
+    send_params(sink, "dparams", &grads.dparams);
 }
 
 /// One Adam `train_step` of the course LSTM (same weights and `x`) on class labels: the loss
@@ -368,6 +371,196 @@ pub fn kws_train_step(
     let sums = checksum(model.tensors().flatten());
     sink.tensor("params", "checksum", &mut sums.into_iter());
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// A stacked GRU, streamed: Model<Stack<Gru<16, N_A>, Gru<N_A, N_A>>, Dense<N_A, 12>>, batch 1.
+// ---------------------------------------------------------------------------------------------
+
+/// Input features per frame of the stacked GRU.
+pub const S_NX: usize = 16;
+/// Outputs (keyword logits) of the stacked GRU.
+pub const S_NY: usize = 12;
+/// Frames streamed through the stacked GRU.
+pub const S_TX: usize = 16;
+/// The frame whose streamed step is measured alone (mid-sequence: the state is not zero).
+pub const S_MEASURED_STEP: usize = S_TX / 2;
+/// Hidden units of each GRU layer.
+pub const S_NA: usize = 32;
+/// Hidden units of each GRU layer on the Cortex-M0, whose 256 KB of flash cannot hold the
+/// 45 KB `S_NA` model and its code besides the rest of the firmware (it would overflow by
+/// about 2 KB; the Cortex-M3, whose firmware has more phases, has room for neither).
+pub const S_NA_SMALL: usize = 8;
+/// Frames per `Layer::forward` call in the host's chunked run of [`stack_forward`]
+/// (`tests/firmware_golden.rs`): each call starts from the previous one's final state, and the
+/// outputs must equal those of one call over all [`S_TX`] frames (the devices make that one
+/// call). A part with too little RAM for the whole tape (25 KB with `N_A = 32`) can stream it
+/// through a tape this long (6.5 KB).
+pub const S_CHUNK: usize = 4;
+/// The seed of the stacked GRU's weights (`stack_model.rs` is generated from it).
+pub const STACK_SEED: u64 = 11;
+const STACK_INPUT_SEED: u64 = 12;
+
+/// The stacked GRU: two GRU layers (16 → `N_A` → `N_A`) under a linear dense output layer.
+pub type StackModel<const N_A: usize> =
+    Model<Stack<Gru<f32, S_NX, N_A>, Gru<f32, N_A, N_A>>, Dense<f32, N_A, S_NY>>;
+
+/// Multiply-accumulates of one streamed step: `3·N_A·(N_X + N_A)` per GRU layer (three gates,
+/// each on `[x; a]`), `N_Y·N_A` for the output layer.
+pub const fn stack_macs_per_step(n_a: usize) -> usize {
+    3 * n_a * (S_NX + n_a) + 3 * n_a * (n_a + n_a) + S_NY * n_a
+}
+/// `expf` calls of one streamed step: the update and reset gates of both layers (`σ`).
+pub const fn stack_expf_per_step(n_a: usize) -> usize {
+    2 * 2 * n_a
+}
+/// `tanhf` calls of one streamed step: the candidate of both layers.
+pub const fn stack_tanhf_per_step(n_a: usize) -> usize {
+    2 * n_a
+}
+
+/// The flash model's weights, as the host generates them into `stack_model.rs`:
+/// `Initialize::init(&Init::default(), ..)` (Glorot uniform weights, zero biases) from
+/// [`STACK_SEED`], then every bias drawn uniform in `[-0.1, 0.1)` from the same generator, so
+/// that the bias paths carry non-zero values too.
+pub fn stack_model<const N_A: usize>() -> StackModel<N_A> {
+    let mut rng = Rng::new(STACK_SEED);
+    let mut m = StackModel::<N_A>::init(&Init::default(), &mut rng);
+    for (t, name) in m
+        .tensors_mut()
+        .zip(<StackModel<N_A> as Params<f32>>::names())
+    {
+        if name.starts_with('b') {
+            t.iter_mut().for_each(|v| *v = rng.uniform(-0.1, 0.1));
+        }
+    }
+    m
+}
+
+/// The bytes a [`Stream`] of the stacked GRU keeps between steps: both layers' states.
+pub fn stack_state_bytes<const N_A: usize>() -> usize {
+    core::mem::size_of_val(Stream::<f32, StackModel<N_A>>::new().state())
+}
+
+/// How many values of `a` and `b` differ in their bits.
+fn bits_differ<const R: usize>(a: &[SMatrix<f32, R, 1>], b: &[SMatrix<f32, R, 1>]) -> u32 {
+    let pairs = a.iter().flatten().zip(b.iter().flatten());
+    pairs.filter(|(x, y)| x.to_bits() != y.to_bits()).count() as u32
+}
+
+/// The fixed input sequence of the stacked GRU: [`S_TX`] frames uniform in `[-1, 1)`.
+fn stack_input() -> [SMatrix<f32, S_NX, 1>; S_TX] {
+    let mut rng = Rng::new(STACK_INPUT_SEED);
+    let mut x = [SMatrix::<f32, S_NX, 1>::zeros(); S_TX];
+    x.iter_mut().for_each(|xt| fill(&mut rng, xt));
+    x
+}
+
+/// Sends a stream state of the stacked GRU (both layers' `a`, lower layer first) as `state`.
+fn send_stack_state<const N_A: usize>(
+    sink: &mut impl Sink,
+    state: &<StackModel<N_A> as Layer<f32, 1>>::State,
+) {
+    let ((a1, a2), ()) = state;
+    sink.tensor("", "state", &mut a1.iter().chain(a2.iter()).copied());
+}
+
+/// One [`Stream::step`] of the stacked GRU, out of line: every streaming pass runs the same
+/// machine code, and the measured step (`stack_step`) is exactly one call of it.
+#[inline(never)]
+fn stream_step<const N_A: usize>(
+    stream: &mut Stream<f32, StackModel<N_A>>,
+    model: &StackModel<N_A>,
+    x: &SMatrix<f32, S_NX, 1>,
+) -> SMatrix<f32, S_NY, 1> {
+    stream.step(model, x)
+}
+
+/// Streaming inference of the stacked GRU from the model in flash, with no tape: RAM holds
+/// the [`Stream`]'s state and one step's temporaries (and here the inputs and outputs).
+///
+/// 1. [`Stream::step`] over the [`S_TX`] frames (region `stack_stream`): the logits of every
+///    frame and the final state go to the sink;
+/// 2. the same again from the zero state, with only frame [`S_MEASURED_STEP`] measured
+///    (region `stack_step`, one streamed step). How many of its logits differ in their bits
+///    from the first pass's goes to the sink as `bits_differ` (golden value 0).
+#[inline(never)]
+pub fn stack_stream<const N_A: usize>(
+    model: &StackModel<N_A>,
+    probe: &mut impl Probe,
+    sink: &mut impl Sink,
+) {
+    let x = stack_input();
+    let mut stream = Stream::<f32, StackModel<N_A>>::new();
+    let mut logits = [SMatrix::<f32, S_NY, 1>::zeros(); S_TX];
+    let (stream, logits) = (black_box(&mut stream), black_box(&mut logits));
+    probe.region("stack_stream", || {
+        for (xt, y) in x.iter().zip(logits.iter_mut()) {
+            *y = stream_step(stream, model, xt);
+        }
+    });
+
+    let mut again = Stream::<f32, StackModel<N_A>>::new();
+    let again = black_box(&mut again);
+    let mut differ = 0;
+    for (t, xt) in x.iter().enumerate() {
+        let y = if t == S_MEASURED_STEP {
+            probe.region("stack_step", || stream_step(again, model, xt))
+        } else {
+            stream_step(again, model, xt)
+        };
+        differ += bits_differ(&[y], &logits[t..=t]);
+    }
+
+    send_seq(sink, "logits", logits);
+    send_stack_state::<N_A>(sink, stream.state());
+    sink.tensor("", "bits_differ", &mut [differ as f32].into_iter());
+}
+
+/// The whole-sequence forward pass of the stacked GRU from the model in flash:
+/// [`Layer::forward`] into a tape (batch 1), `CHUNK` frames per call, each call from the last
+/// one's final state (region `stack_fwd`). `CHUNK = S_TX` is one call over the whole
+/// sequence; a smaller `CHUNK` is for a part whose RAM cannot hold the whole tape.
+///
+/// Its logits and final state go to the sink: the golden values are those of
+/// [`stack_stream`] (the host checks that they are equal). Then a [`Stream`] runs over the
+/// same frames, and how many of its logits and final state values differ in their bits from
+/// the forward pass's goes to the sink as `bits_differ` (golden value 0).
+#[inline(never)]
+pub fn stack_forward<const N_A: usize, const CHUNK: usize>(
+    model: &StackModel<N_A>,
+    probe: &mut impl Probe,
+    sink: &mut impl Sink,
+) {
+    const { assert!(CHUNK > 0 && S_TX.is_multiple_of(CHUNK)) };
+    let x = stack_input();
+    let mut tape = <StackModel<N_A> as Layer<f32, 1>>::Tape::<CHUNK>::ZEROS;
+    let mut out = [SMatrix::<f32, S_NY, 1>::zeros(); S_TX];
+    let (tape, out) = (black_box(&mut tape), black_box(&mut out));
+    let state = probe.region("stack_fwd", || {
+        let mut s0 = <StackModel<N_A> as Layer<f32, 1>>::State::ZEROS;
+        for (xc, yc) in x.chunks_exact(CHUNK).zip(out.chunks_exact_mut(CHUNK)) {
+            let xc: &[_; CHUNK] = xc.try_into().expect("a chunk of CHUNK frames");
+            model.forward(xc, &s0, tape);
+            yc.copy_from_slice(StackModel::<N_A>::output(tape));
+            let body = &tape.lower;
+            s0 = ((body.lower.h[CHUNK - 1], body.upper.h[CHUNK - 1]), ());
+        }
+        s0
+    });
+
+    let mut stream = Stream::<f32, StackModel<N_A>>::new();
+    let stream = black_box(&mut stream);
+    let mut differ = 0;
+    for (xt, yt) in x.iter().zip(out.iter()) {
+        differ += bits_differ(&[stream_step(stream, model, xt)], &[*yt]);
+    }
+    let (((a1, a2), ()), ((b1, b2), ())) = (&state, stream.state());
+    differ += bits_differ(&[*a1, *a2], &[*b1, *b2]);
+
+    send_seq(sink, "logits", out);
+    send_stack_state::<N_A>(sink, &state);
+    sink.tensor("", "bits_differ", &mut [differ as f32].into_iter());
 }
 
 // ---------------------------------------------------------------------------------------------
