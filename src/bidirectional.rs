@@ -235,6 +235,10 @@ where
         &tape.y
     }
 
+    fn final_state<const T_X: usize>(tape: &Self::Tape<T_X>) -> Self::State {
+        (L::final_state(&tape.fwd), L::final_state(&tape.bwd))
+    }
+
     fn backward<const T_X: usize>(
         &self,
         x: &[Self::X; T_X],

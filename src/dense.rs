@@ -260,6 +260,8 @@ impl<T: Real, const N_IN: usize, const N_OUT: usize, A: Activation, const M: usi
         tape
     }
 
+    fn final_state<const T_X: usize>(_tape: &Self::Tape<T_X>) {}
+
     fn backward<const T_X: usize>(
         &self,
         x: &[Self::X; T_X],

@@ -41,6 +41,15 @@ pub enum Error {
         /// column-major order for [`Params`](crate::Params) tensors).
         index: usize,
     },
+    /// A tensor of a PyTorch or Keras model, as an importer or exporter looked for it, was
+    /// missing, of the wrong length, non-finite, left over, or not representable
+    /// (see [`crate::interop`]).
+    Tensor {
+        /// Which tensor.
+        id: TensorId,
+        /// What is wrong with it.
+        problem: TensorProblem,
+    },
     /// A class-index target was not below the number of classes `N_Y`.
     ClassOutOfRange {
         /// The class index given.
@@ -61,6 +70,7 @@ impl fmt::Display for Error {
             Error::NonFinite { what, index } => {
                 write!(f, "{what}: value at index {index} is NaN or infinite")
             }
+            Error::Tensor { id, problem } => write!(f, "{id}: {problem}"),
             Error::ClassOutOfRange { index, classes } => {
                 write!(
                     f,
@@ -72,3 +82,118 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+/// A tensor of a framework's model, named as the framework names it.
+///
+/// # Example
+/// ```
+/// use tinyrnn::error::TensorId;
+/// let id = TensorId::Torch { module: "rnn", name: "weight_ih", layer: Some(1), reverse: true };
+/// assert_eq!(id.to_string(), "rnn.weight_ih_l1_reverse");
+/// let id = TensorId::Keras { index: 4, name: "recurrent_kernel" };
+/// assert_eq!(id.to_string(), "weights[4] (recurrent_kernel)");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TensorId {
+    /// A PyTorch `state_dict` entry: `{module}.{name}` for a linear layer,
+    /// `{module}.{name}_l{layer}` (and `_reverse`) for a recurrent one; no `{module}.` when the
+    /// module name is empty.
+    Torch {
+        /// The module's attribute name (`"rnn"`, `"fc"`), or `""`.
+        module: &'static str,
+        /// The tensor (`"weight_ih"`, `"bias_hh"`, `"weight"`).
+        name: &'static str,
+        /// The layer index of a recurrent module.
+        layer: Option<usize>,
+        /// The reverse direction of a bidirectional module.
+        reverse: bool,
+    },
+    /// An array of Keras' `model.get_weights()` list.
+    Keras {
+        /// Its position in the list.
+        index: usize,
+        /// What the layer reads there (`"kernel"`, `"recurrent_kernel"`, `"bias"`).
+        name: &'static str,
+    },
+    /// The entry at this position of the list given to an importer.
+    Entry {
+        /// Its position in the list.
+        index: usize,
+    },
+}
+
+impl fmt::Display for TensorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            TensorId::Torch {
+                module,
+                name,
+                layer,
+                reverse,
+            } => {
+                if !module.is_empty() {
+                    write!(f, "{module}.")?;
+                }
+                write!(f, "{name}")?;
+                if let Some(l) = layer {
+                    write!(f, "_l{l}")?;
+                }
+                if reverse {
+                    write!(f, "_reverse")?;
+                }
+                Ok(())
+            }
+            TensorId::Keras { index, name } => write!(f, "weights[{index}] ({name})"),
+            TensorId::Entry { index } => write!(f, "entry {index}"),
+        }
+    }
+}
+
+/// What is wrong with a tensor an importer or exporter looked for.
+///
+/// # Example
+/// ```
+/// use tinyrnn::error::TensorProblem;
+/// let p = TensorProblem::Length { expected: 48, found: 36 };
+/// assert_eq!(p.to_string(), "expected 48 values, found 36");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TensorProblem {
+    /// No tensor of that name (or list position).
+    Missing,
+    /// The tensor has the wrong number of values for the model's sizes.
+    Length {
+        /// How many values the model's sizes need.
+        expected: usize,
+        /// How many values were given.
+        found: usize,
+    },
+    /// The value at this (row-major) index is NaN or infinite.
+    NonFinite {
+        /// The index in the tensor as given.
+        index: usize,
+    },
+    /// A tensor of the listed modules (or of the weight list) that no layer of the model reads:
+    /// the model and the checkpoint do not have the same layers.
+    Unused,
+    /// The framework cannot represent this layer (PyTorch has no reset-before GRU).
+    Unsupported,
+}
+
+impl fmt::Display for TensorProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            TensorProblem::Missing => write!(f, "missing"),
+            TensorProblem::Length { expected, found } => {
+                write!(f, "expected {expected} values, found {found}")
+            }
+            TensorProblem::NonFinite { index } => {
+                write!(f, "value at index {index} is NaN or infinite")
+            }
+            TensorProblem::Unused => {
+                write!(f, "not read by any layer of the model (the layers differ)")
+            }
+            TensorProblem::Unsupported => write!(f, "this layer has no equivalent there"),
+        }
+    }
+}

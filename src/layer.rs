@@ -90,6 +90,12 @@ pub trait Layer<T: Real, const M: usize>: Params<T> {
     /// The outputs `y⟨t⟩` recorded by [`Layer::forward`].
     fn output<const T_X: usize>(tape: &Self::Tape<T_X>) -> &[Self::Y; T_X];
 
+    /// The state after the last step of the sequence recorded in `tape` (the initial state if
+    /// `T_X = 0`): PyTorch's `h_n` (and `c_n`). Continue a sequence in chunks by passing it as
+    /// the next call's `s0`; for a bidirectional layer, the backward direction's part is its
+    /// state after reading the whole sequence backwards.
+    fn final_state<const T_X: usize>(tape: &Self::Tape<T_X>) -> Self::State;
+
     /// Backpropagation through time from `dy[t] = ∂J/∂y⟨t⟩`. `x` and `tape` must be those of
     /// the last [`Layer::forward`] call (its `s0` is in the tape).
     ///
@@ -237,6 +243,10 @@ impl<T: Real, const M: usize, A: Layer<T, M>, B: Layer<T, M, X = A::Y>> Layer<T,
 
     fn output<const T_X: usize>(tape: &Self::Tape<T_X>) -> &[Self::Y; T_X] {
         B::output(&tape.upper)
+    }
+
+    fn final_state<const T_X: usize>(tape: &Self::Tape<T_X>) -> Self::State {
+        (A::final_state(&tape.lower), B::final_state(&tape.upper))
     }
 
     fn backward<const T_X: usize>(
@@ -419,6 +429,10 @@ macro_rules! state_cell_layer {
 
             fn output<const T_X: usize>(tape: &Self::Tape<T_X>) -> &[Self::Y; T_X] {
                 &tape.h
+            }
+
+            fn final_state<const T_X: usize>(tape: &Self::Tape<T_X>) -> Self::State {
+                *tape.h.last().unwrap_or(&tape.h0)
             }
 
             fn backward<const T_X: usize>(

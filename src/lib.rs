@@ -89,10 +89,11 @@
 //! | [`loss`] | output heads (softmax, linear), targets (class indices, probabilities, values; last step or every step), cross-entropy and squared error |
 //! | [`optim`] | SGD, momentum, Adam, gradient clipping by value and by global norm |
 //! | [`init`] | a seedable generator and Glorot / fan-in initialisation, forget-gate bias |
+//! | [`interop`] | PyTorch `state_dict`s and Keras weight lists in and out: [`interop::torch`], [`interop::keras`] |
 //! | [`params`] | [`Params`], walking parameters, gradients and optimizer state as flat slices; numpy (row-major) loading |
 //! | [`activation`] | `σ`, `tanh`, per-column softmax, derivatives from outputs |
 //! | [`Real`] | the scalar trait (`f32`, `f64`) |
-//! | [`Error`] | typed errors for runtime input (slice lengths, non-finite values) |
+//! | [`Error`] | typed errors for runtime input (slice lengths, non-finite values, a framework tensor that is missing or malformed: [`error::TensorId`], [`error::TensorProblem`]) |
 //!
 //! Every pass has a by-value form (convenient on a host) and a form that writes into storage
 //! the caller owns ([`RnnParams::forward_into`], [`LstmParams::backward_into`], …), so a
@@ -145,9 +146,10 @@
 pub mod activation;
 pub mod bidirectional;
 pub mod dense;
-mod error;
+pub mod error;
 pub mod gru;
 pub mod init;
+pub mod interop;
 mod kernel;
 pub mod layer;
 pub mod loss;

@@ -1382,6 +1382,13 @@ impl<T: Real, const N_X: usize, const N_A: usize, const M: usize> Layer<T, M>
         &tape.a
     }
 
+    fn final_state<const T_X: usize>(tape: &Self::Tape<T_X>) -> Self::State {
+        match (tape.a.last(), tape.c.last()) {
+            (Some(a), Some(c)) => LstmState { a: *a, c: *c },
+            _ => tape.s0,
+        }
+    }
+
     fn backward<const T_X: usize>(
         &self,
         x: &[Self::X; T_X],

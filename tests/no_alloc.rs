@@ -862,6 +862,93 @@ fn check_training<
     ck.zero(&ctx, "Rng::shuffle", || Rng::new(seed).shuffle(&mut order));
 }
 
+/// The PyTorch and Keras importers and exporters, their error paths, and the listing: a
+/// 2-layer bidirectional GRU with a dense head, f32.
+fn check_interop(ck: &mut Checker) {
+    use tinyrnn::interop::{keras, torch};
+    type Net = Model<
+        Stack<Bidirectional<Gru<f32, 3, 4>, Concat<8>>, Bidirectional<Gru<f32, 8, 4>, Concat<8>>>,
+        Dense<f32, 8, 2>,
+    >;
+    let ctx = "interop".to_string();
+    // The state_dict, named and sized by the listing (built before any window opens).
+    let mut names: Vec<(String, usize)> = Vec::new();
+    torch::for_each_tensor::<f32, Net>(&["rnn", "fc"], |id, len| names.push((id.to_string(), len)))
+        .expect("listing");
+    let values: Vec<Vec<f32>> = names
+        .iter()
+        .enumerate()
+        .map(|(k, (_, len))| {
+            (0..*len)
+                .map(|i| ((k * 31 + i * 7) % 13) as f32 / 13.0 - 0.5)
+                .collect()
+        })
+        .collect();
+    let dict: Vec<(&str, &[f32])> = names
+        .iter()
+        .zip(&values)
+        .map(|((n, _), v)| (n.as_str(), &v[..]))
+        .collect();
+    let mut short = dict.clone();
+    short[3].1 = &short[3].1[1..];
+    let mut nan_values = values[5].clone();
+    nan_values[2] = f32::NAN;
+    let mut nan = dict.clone();
+    nan[5].1 = &nan_values;
+    let missing: Vec<(&str, &[f32])> = dict[1..].to_vec();
+    let mut outs: Vec<Vec<f32>> = values.iter().map(|v| vec![0.0; v.len()]).collect();
+    let mut list_names: Vec<usize> = Vec::new();
+    keras::for_each_tensor::<f32, Net>(|_, len| list_names.push(len)).expect("listing");
+    let klist: Vec<Vec<f32>> = list_names.iter().map(|&len| vec![0.25; len]).collect();
+    let kref: Vec<&[f32]> = klist.iter().map(|v| &v[..]).collect();
+    let mut kouts: Vec<Vec<f32>> = klist.clone();
+
+    let net = ck.zero(&ctx, "torch::load", || {
+        torch::load::<f32, Net>(black_box(&dict), &["rnn", "fc"])
+    });
+    let net = net.expect("the dict loads");
+    for (label, d) in [("short", &short), ("NaN", &nan), ("missing", &missing)] {
+        let r = ck.zero(&ctx, &format!("torch::load err ({label})"), || {
+            torch::load::<f32, Net>(black_box(d), &["rnn", "fc"])
+        });
+        assert!(r.is_err());
+    }
+    {
+        let mut out: Vec<(&str, &mut [f32])> = names
+            .iter()
+            .zip(outs.iter_mut())
+            .map(|((n, _), v)| (n.as_str(), &mut v[..]))
+            .collect();
+        let r = ck.zero(&ctx, "torch::save", || {
+            torch::save(&net, black_box(&mut out), &["rnn", "fc"])
+        });
+        assert!(r.is_ok());
+    }
+    assert_eq!(
+        outs.iter().map(|v| v.len()).sum::<usize>(),
+        <Net as Params<f32>>::LEN + 4 * 2 * 4
+    );
+    let mut count = 0;
+    ck.zero(&ctx, "torch::for_each_tensor", || {
+        torch::for_each_tensor::<f32, Net>(&["rnn", "fc"], |_, _| count += 1)
+    })
+    .expect("listing");
+    assert_eq!(count, names.len());
+    let knet = ck.zero(&ctx, "keras::load", || {
+        keras::load::<f32, Net>(black_box(&kref))
+    });
+    let knet = knet.expect("the list loads");
+    let r = ck.zero(&ctx, "keras::load err (short list)", || {
+        keras::load::<f32, Net>(black_box(&kref[1..]))
+    });
+    assert!(r.is_err());
+    let mut kout: Vec<&mut [f32]> = kouts.iter_mut().map(|v| &mut v[..]).collect();
+    let r = ck.zero(&ctx, "keras::save", || {
+        keras::save(&knet, black_box(&mut kout))
+    });
+    assert!(r.is_ok());
+}
+
 fn main() {
     self_check();
 
@@ -898,6 +985,8 @@ fn main() {
     check_training::<f32, BiLstm<f32, 3, 5, 10, 2>, 3, 10, 2, 10, 7>(&mut ck, "bilstm", 14);
     check_training::<f64, BiLstm<f64, 3, 5, 10, 2>, 3, 10, 2, 10, 7>(&mut ck, "bilstm", 15);
     check_training::<f64, BiLstm<f64, 4, 6, 12, 3>, 4, 12, 3, 1, 5>(&mut ck, "bilstm", 16);
+
+    check_interop(&mut ck);
 
     if !ck.failures.is_empty() {
         panic!(
