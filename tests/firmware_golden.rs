@@ -16,9 +16,19 @@
 //!
 //! After a change to the library or the workload that moves any number:
 //! `TINYRNN_BLESS=1 cargo test --test firmware_golden` rewrites the five files.
+//!
+//! A sixth file, `pytorch_model.rs`, is written by `tools/tinyrnn_convert.py` (regenerate it with
+//! `python3 examples/firmware/gen_pytorch_model.py`), not by this test: the ItalyPowerDemand GRU
+//! trained in PyTorch, with real test series as its golden input and PyTorch's outputs for them.
+//! [`pytorch_model_is_the_committed_pytorch_model`] checks it against the committed training
+//! outputs (`examples/data/italy_power_gru.safetensors`, the test logits CSV, the `.ts` file),
+//! so a stale or hand-edited file fails; `golden.rs` holds the host's tinyrnn outputs for it.
 
 #[path = "../examples/firmware/src/workload.rs"]
 mod workload;
+
+#[path = "../examples/firmware/src/pytorch_model.rs"]
+mod pytorch_model;
 
 #[path = "../examples/common/basic_motions.rs"]
 mod prep;
@@ -334,6 +344,157 @@ fn run_stack_gru<const N_A: usize>(model: &workload::StackModel<N_A>) -> (Record
 }
 
 // ---------------------------------------------------------------------------------------------
+// pytorch_model.rs: the converter's output for the GRU trained in PyTorch.
+// ---------------------------------------------------------------------------------------------
+
+/// The host's run of the firmware's phase `pytorch_gru`: tinyrnn's logits must match PyTorch's
+/// golden outputs within the converter's tolerance and give the same classes, the generated
+/// self-check must pass, and a second stream must give the same bits.
+fn run_pytorch_gru() -> Recorder {
+    use pytorch_model::{
+        italy_power_gru_golden_error, ITALY_POWER_GRU, ITALY_POWER_GRU_GOLDEN_TOL as TOL,
+        ITALY_POWER_GRU_GOLDEN_X as GOLDEN_X, ITALY_POWER_GRU_GOLDEN_Y as GOLDEN_Y,
+    };
+    use workload::{pt_class, PT_TX};
+    let mut rec = Recorder::default();
+    let y = workload::pytorch_gru(&ITALY_POWER_GRU, &GOLDEN_X, &mut NoProbe, &mut rec);
+    let names: Vec<&str> = rec.0.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["logits", "bits_differ"]);
+    assert_eq!(rec.0[1].1, [0.0], "a second stream differs from the first");
+    let (worst, outside) = workload::pt_error(&y, &GOLDEN_Y, TOL);
+    println!("pytorch_gru on the host: worst error vs PyTorch {worst:.3e} (tolerance {TOL:e})");
+    assert_eq!(
+        outside, 0,
+        "tinyrnn vs PyTorch: worst error {worst:e} > {TOL:e}"
+    );
+    let self_check = italy_power_gru_golden_error();
+    assert!(
+        self_check <= TOL,
+        "the generated self-check: {self_check:e}"
+    );
+    assert_eq!(
+        self_check, worst,
+        "the self-check and the phase measure differently"
+    );
+    for (ys, want) in y.iter().zip(&GOLDEN_Y) {
+        assert_eq!(
+            pt_class(ys[PT_TX - 1].as_slice()),
+            pt_class(&want[PT_TX - 1])
+        );
+    }
+    rec
+}
+
+/// Reads a `.safetensors` file's float32 tensors: (name, shape, values), in the file's order.
+fn read_safetensors(path: &Path) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+    use safetensors::{Dtype, SafeTensors};
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let mut out = Vec::new();
+    for (name, view) in st.iter() {
+        assert_eq!(view.dtype(), Dtype::F32, "{name}");
+        let values = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        out.push((name.to_string(), view.shape().to_vec(), values));
+    }
+    out
+}
+
+/// `examples/firmware/src/pytorch_model.rs` is the converter's output for the committed
+/// PyTorch model, golden series and PyTorch outputs, not a stale or edited copy:
+///
+/// - its `ITALY_POWER_GRU_TENSORS` are the tensors of `italy_power_gru.safetensors`, every name
+///   and every bit (a retrained model changes them);
+/// - its static `ITALY_POWER_GRU` is what `tinyrnn::interop::torch::load` builds from those
+///   tensors, bit for bit (the converter's mapping is the importer's);
+/// - its golden input is the test series `workload::PT_TEST_INDEX` of
+///   `ItalyPowerDemand_TEST.ts`, each value rounded once to f32, with the classes
+///   `workload::PT_TEST_CLASS`;
+/// - the last step of its golden output is PyTorch's committed test logit of each series
+///   (`italy_power_gru_torch_logits.csv`, computed by the training script with the whole test
+///   set as one batch) within the converter's tolerance.
+#[test]
+fn pytorch_model_is_the_committed_pytorch_model() {
+    use pytorch_model::{
+        ItalyPowerGru, ITALY_POWER_GRU, ITALY_POWER_GRU_GOLDEN_TOL as TOL,
+        ITALY_POWER_GRU_GOLDEN_X as GOLDEN_X, ITALY_POWER_GRU_GOLDEN_Y as GOLDEN_Y,
+        ITALY_POWER_GRU_MODULES, ITALY_POWER_GRU_TENSORS,
+    };
+    use tinyrnn::Params;
+    use workload::{PtModel, PT_CLASSES, PT_TEST_CLASS, PT_TEST_INDEX, PT_TX};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let data = root.join("examples/data");
+    let hint = "regenerate it with `python3 examples/firmware/gen_pytorch_model.py` (and \
+                update workload::PT_TEST_INDEX / PT_TEST_CLASS if the series changed)";
+
+    // The tensors: those of the safetensors file, by name, bit for bit.
+    let st = read_safetensors(&data.join("italy_power_gru.safetensors"));
+    assert_eq!(st.len(), ITALY_POWER_GRU_TENSORS.len(), "{hint}");
+    for (name, shape, values) in &st {
+        let Some(&(_, mine)) = ITALY_POWER_GRU_TENSORS.iter().find(|(n, _)| n == name) else {
+            panic!("pytorch_model.rs has no tensor {name}; {hint}");
+        };
+        assert_eq!(mine.len(), shape.iter().product::<usize>(), "{name}");
+        let differ = values
+            .iter()
+            .zip(mine)
+            .filter(|(a, b)| a.to_bits() != b.to_bits())
+            .count();
+        assert_eq!(
+            differ, 0,
+            "{name}: {differ} values differ from the safetensors; {hint}"
+        );
+    }
+    assert_eq!(ITALY_POWER_GRU_MODULES, ["rnn", "fc"]);
+
+    // The static: what the importer builds from the safetensors' tensors.
+    let dict: Vec<(&str, &[f32])> = st.iter().map(|(n, _, v)| (n.as_str(), &v[..])).collect();
+    let loaded: PtModel = tinyrnn::interop::torch::load(&dict, &["rnn", "fc"]).unwrap();
+    let converted: &ItalyPowerGru = &ITALY_POWER_GRU;
+    let bits = |m: &PtModel| -> Vec<u32> { m.tensors().flatten().map(|v| v.to_bits()).collect() };
+    assert_eq!(bits(&loaded).len(), PtModel::LEN);
+    assert!(
+        bits(&loaded) == bits(converted),
+        "ITALY_POWER_GRU differs from torch::load; {hint}"
+    );
+
+    // The golden input: the chosen test series, with their classes.
+    let test = ts::read_ts(&data.join("ItalyPowerDemand_TEST.ts")).unwrap();
+    assert_eq!(test.class_names, PT_CLASSES);
+    for (k, &idx) in PT_TEST_INDEX.iter().enumerate() {
+        let case = &test.cases[idx];
+        assert_eq!(case.class, Some(PT_TEST_CLASS[k]), "test series {idx}");
+        let series: Vec<f32> = case.channels[0].iter().map(|&v| v as f32).collect();
+        let golden: Vec<f32> = GOLDEN_X[k].iter().map(|x| x[0]).collect();
+        assert!(
+            series.len() == PT_TX && golden == series,
+            "golden series {k} is not test series {idx}; {hint}"
+        );
+    }
+
+    // The golden output's last step: PyTorch's committed test logits.
+    let csv = std::fs::read_to_string(data.join("italy_power_gru_torch_logits.csv")).unwrap();
+    let rows: Vec<Vec<f32>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|v| v.parse::<f32>().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), test.cases.len());
+    for (k, &idx) in PT_TEST_INDEX.iter().enumerate() {
+        for (&g, &c) in GOLDEN_Y[k][PT_TX - 1].iter().zip(&rows[idx]) {
+            let e = (g - c).abs() / c.abs().max(1.0);
+            assert!(
+                e <= TOL,
+                "series {idx}: golden {g} vs PyTorch's CSV {c}; {hint}"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // golden.rs: every phase's outputs.
 // ---------------------------------------------------------------------------------------------
 
@@ -452,6 +613,11 @@ fn generate(root: &Path) -> Vec<(PathBuf, String)> {
     for s in [large, reduced] {
         assert!(s.train_hits >= 30 && s.test_hits >= 30, "{s:?}");
     }
+    tables.push((
+        "PYTORCH_GRU",
+        "`workload::pytorch_gru`: the ItalyPowerDemand GRU trained in PyTorch (`pytorch_model.rs`).",
+        run_pytorch_gru(),
+    ));
 
     let mut golden = String::from(HEADER);
     golden.push_str(

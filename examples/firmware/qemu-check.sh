@@ -5,11 +5,15 @@
 #     inference from weights in flash, all equal to the host's within tolerance; a stacked GRU
 #     streamed from flash, equal to the host's bit for bit),
 #   - that the two runs give identical output and identical instruction counts,
-#   - that the keyword-spotting weights (symbol KWS_MODEL) and the stacked GRU's (STACK_MODEL)
-#     sit in flash / read-only data,
+#   - that the keyword-spotting weights (symbol KWS_MODEL), the stacked GRU's (STACK_MODEL) and
+#     those of the GRU trained in PyTorch (pytorch_model::ITALY_POWER_GRU, as written by
+#     tools/tinyrnn_convert.py) sit in flash / read-only data,
+#   - that the PyTorch GRU's logits match PyTorch's within the converter's tolerance (the
+#     firmware prints them side by side; the Cortex-M3 has no room for that model),
 #   - that a failed check, a panic and a fault each end the run with their own status (3, 101, 2).
 # It writes target/qemu-check/report.tsv and report.md (the README's table), and ends with the
-# instructions per streamed step of the stacked GRU on each target.
+# instructions per streamed step of the stacked GRU and of the PyTorch GRU on each target, and
+# the PyTorch GRU's logits next to PyTorch's (from the first target that runs it).
 #
 #   bash examples/firmware/qemu-check.sh                      # all four targets
 #   TARGETS="thumbv6m-none-eabi" bash examples/firmware/qemu-check.sh
@@ -176,10 +180,13 @@ COLS=(target core rustc flash_B text_B rodata_B static_ram_B stack_hwm_B ram_B
     loss_first loss_last train_acc test_acc golden_values golden_max_ulp total_insns qemu_wall_s
     infer_flash_B infer_text_B infer_stack_B
     stack_config stack_macs stack_state_B stack_step stack_step_per_mac stack_stream_per_step
-    stack_fwd_per_step stack_act_share stack_stream_stack_B stack_fwd_stack_B)
+    stack_fwd_per_step stack_act_share stack_stream_stack_B stack_fwd_stack_B
+    pt_model_B pt_macs pt_state_B pt_step pt_step_per_mac pt_stream_per_step pt_stack_B pt_worst_e9)
 (IFS=$'\t'; echo "${COLS[*]}") >"$OUT/report.tsv"
 : >"$OUT/stack-phases.tsv"
 : >"$OUT/stack-gru.txt"
+: >"$OUT/pytorch-gru.txt"
+: >"$OUT/pytorch-logits.txt"
 
 for t in $TARGETS; do
     step "cargo build --release --target $t"
@@ -212,12 +219,14 @@ for t in $TARGETS; do
     fi
 
     # The models must be in flash (Arm: the FLASH region and a read-only section) or, on riscv
-    # `virt` where everything is RAM, in read-only data. The Cortex-M3 has no stacked GRU
-    # (build.rs: fw_no_stack, its flash is full).
+    # `virt` where everything is RAM, in read-only data. The Cortex-M3 has neither the stacked
+    # GRU nor the PyTorch GRU (build.rs: fw_no_stack, fw_no_pytorch; its flash is full). The
+    # converter's static is not no_mangle: it is found by its demangled path, hash dropped.
     models=KWS_MODEL
-    [[ $t == thumbv7m-* ]] || models+=" STACK_MODEL"
+    [[ $t == thumbv7m-* ]] || models+=" STACK_MODEL pytorch_model::ITALY_POWER_GRU"
     for model in $models; do
-        nm_line=$("$NM" -S "$elf" | awk -v s="$model" '$4 == s')
+        nm_line=$("$NM" -S -C "$elf" | awk -v s="$model" '
+            NF == 4 { n = $4; sub(/::h[0-9a-f]+$/, "", n); if (n == s || substr(n, length(n) - length(s) - 1) == "::" s) print }' | head -1)
         read -r kaddr ksize ktype _ <<<"$nm_line"
         ksec=$(echo "$sections" | awk -v a="$kaddr" "$HEX"'
             BEGIN { x = hex(a) } $5 ~ /A/ { s = hex($3); z = hex($4); if (x >= s && x < s + z && z > 0) print $1 }' | head -1)
@@ -262,6 +271,19 @@ for t in $TARGETS; do
         diff <(grep region "$OUT/$t.err") <(grep region "$OUT/$t.run2.err") | head -5 || true
     fi
 
+    # The GRU trained in PyTorch: the firmware's own verdict covers it; here, that it ran.
+    if [[ $t != thumbv7m-* ]]; then
+        if line=$(grep '^pytorch_gru: every step vs PyTorch: ' "$OUT/$t.out") && [[ $line == *" 0 outside "* ]] &&
+            ! grep -q "FAIL pytorch_gru" "$OUT/$t.out"; then
+            ok "$t: GRU trained in PyTorch, converted, streamed from flash: ${line#pytorch_gru: }"
+        else
+            bad "$t: GRU trained in PyTorch: no comparison with PyTorch, or it failed"
+        fi
+        if [ ! -s "$OUT/pytorch-logits.txt" ]; then
+            { echo "$t, $(core_name "$t"):"; sed -n '/^pytorch_gru: GRU trained/,/^pytorch_gru: every step/p' "$OUT/$t.out"; } >"$OUT/pytorch-logits.txt"
+        fi
+    fi
+
     # ---- report row ------------------------------------------------------------------------
     declare -A v=()
     while read -r name count; do v[$name]=$count; done < <(region_counts "$OUT/$t.err" "$OUT/$t.out")
@@ -280,6 +302,11 @@ for t in $TARGETS; do
     read -r _ _ sna _ ssteps _ smacs _ sexp _ stanh _ sstate < <(grep '^stack_gru n_a ' "$OUT/$t.out") || true
     sstream=$(awk '$1 == "stack" && $2 == "stack_gru_stream" { print $3 }' "$OUT/$t.out")
     sfwd=$(awk '$1 == "stack" && $2 == "stack_gru_forward" { print $3 }' "$OUT/$t.out")
+    # The PyTorch GRU (absent on the Cortex-M3: no room in its flash).
+    pseries=""
+    read -r _ _ pseries _ psteps _ pmacs _ pstate _ pmodel < <(grep '^pytorch_gru series ' "$OUT/$t.out") || true
+    pstack=$(awk '$1 == "stack" && $2 == "pytorch_gru" { print $3 }' "$OUT/$t.out")
+    pworst=$(sed -n 's/^pytorch_gru: every step vs PyTorch: .* max(1, |pytorch|) \([0-9]*\)e-9, .*/\1/p' "$OUT/$t.out")
     get() { echo "${v[$1]:-n/a}"; }
     # div A B [decimals]: A / B, or n/a when either is missing.
     div() { if [[ $1 == n/a || $2 == n/a || -z $1 ]]; then echo n/a; else awk -v a="$1" -v b="$2" -v d="${3:-0}" 'BEGIN { printf "%.*f", d, a / b }'; fi; }
@@ -317,6 +344,15 @@ for t in $TARGETS; do
     else
         row+=(n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash)
         echo "$t, $(core_name "$t"): no stacked GRU (no room in its flash)" >>"$OUT/stack-gru.txt"
+    fi
+    if [ -n "$pseries" ]; then
+        pstep=$(get pt_step)
+        row+=("$pmodel" "$pmacs" "$pstate" "$pstep" "$(div "$pstep" "$pmacs" 2)"
+            "$(div "$(get pt_stream)" "$((pseries * psteps))")" "$pstack" "$pworst")
+        echo "$t, $(core_name "$t"): GRU 1 -> 16 -> 16 -> 2 from PyTorch: $pstep instructions per streamed step ($(div "$pstep" "$pmacs" 2) per MAC, $pmacs MACs; mean over $pseries x $psteps steps $(div "$(get pt_stream)" "$((pseries * psteps))")), model $pmodel bytes in flash, stream state $pstate bytes, stack $pstack bytes" >>"$OUT/pytorch-gru.txt"
+    else
+        row+=(n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash)
+        echo "$t, $(core_name "$t"): no PyTorch GRU (no room in its flash)" >>"$OUT/pytorch-gru.txt"
     fi
     (IFS=$'\t'; echo "${row[*]}") >>"$OUT/report.tsv"
     awk -v t="$t" '$1 == "stack" && NF == 3 { print t "\t" $2 "\t" $3 }' "$OUT/$t.out" >>"$OUT/stack-phases.tsv"
@@ -400,6 +436,15 @@ awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
         line("stream state, bytes (`size_of_val(stream.state())`)", "stack_state_B")
         line("stack high-water mark, streaming phase (no tape), bytes", "stack_stream_stack_B")
         line("stack high-water mark, `Layer::forward` phase (16-frame tape), bytes", "stack_fwd_stack_B")
+        sec("| **GRU trained in PyTorch, streamed from flash** (ItalyPowerDemand; `nn.GRU(1, 16, num_layers=2)` + `nn.Linear(16, 2)` converted by `tools/tinyrnn_convert.py`), per step:")
+        line("model in flash (`ITALY_POWER_GRU`), bytes", "pt_model_B")
+        line("one streamed step (`Stream::step`, step 12 of test series 0)", "pt_step")
+        line("MACs per step", "pt_macs")
+        line("streamed step, instructions per MAC", "pt_step_per_mac")
+        line("streamed, mean over 4 test series × 24 steps", "pt_stream_per_step")
+        line("stream state, bytes", "pt_state_B")
+        line("stack high-water mark of the phase, bytes", "pt_stack_B")
+        line("worst \\|tinyrnn − PyTorch\\| / max(1, \\|PyTorch\\|) over 192 logits, ×1e-9 (tolerance 10,000)", "pt_worst_e9")
         sec("| **training on the device** (BasicMotions, `LstmParams<f32, 6, N_A, 4>`)")
         line("configuration (× Adam steps)", "bm_config")
         line("instructions per training step", "bm_train_step")
@@ -407,7 +452,7 @@ awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
         pair("accuracy on the training / test split", "train_acc", "test_acc", ", ")
         sec("| **memory**")
         line("flash, bytes (code + constants)", "flash_B")
-        line("&nbsp;&nbsp;of which `.rodata` (27 KB LSTM model, stacked GRU 45 KB or 4.5 KB, 19 KB dataset, golden values)", "rodata_B")
+        line("&nbsp;&nbsp;of which `.rodata` (27 KB LSTM model, stacked GRU 45 KB or 4.5 KB, PyTorch GRU 10 KB, 19 KB dataset, golden values)", "rodata_B")
         line("flash of an inference-only build (keyword spotting from flash), bytes", "infer_flash_B")
         line("&nbsp;&nbsp;of which code (`.text`)", "infer_text_B")
         line("stack high-water mark of that build, bytes", "infer_stack_B")
@@ -421,7 +466,7 @@ awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
         print ""
         print "Toolchain: " rustc " (pinned by `examples/firmware/rust-toolchain.toml`), opt-level 3, fat LTO, codegen-units 1; " qemu "."
         print "Counts are guest instructions between marker calls (marker overhead subtracted), identical on every run; per step = region ÷ `T_X` (4 course steps, 8 keyword-spotting frames, 16 stacked-GRU frames; a streamed step is measured alone)."
-        print "\"n/a (RAM)\": the part has too little RAM for that pass; \"n/a (flash)\": its flash has no room left for the stacked GRU. QEMU counts instructions, not cycles (no pipeline, FPU latency or flash wait states)."
+        print "\"n/a (RAM)\": the part has too little RAM for that pass; \"n/a (flash)\": its flash has no room left for the stacked GRU or the PyTorch GRU. QEMU counts instructions, not cycles (no pipeline, FPU latency or flash wait states)."
     }' "$OUT/report.tsv" >"$OUT/report.md"
 {
     echo
@@ -443,6 +488,14 @@ cat "$OUT/report.md"
 echo
 echo "Stacked GRU, streamed from flash (Stream::step, batch 1):"
 sed 's/^/  /' "$OUT/stack-gru.txt"
+echo
+echo "GRU trained in PyTorch (ItalyPowerDemand), converted by tools/tinyrnn_convert.py, streamed from flash:"
+sed 's/^/  /' "$OUT/pytorch-gru.txt"
+if [ -s "$OUT/pytorch-logits.txt" ]; then
+    echo
+    echo "Its last-step logits on the golden test series, tinyrnn vs PyTorch (x 1e6; identical on every target that runs it):"
+    sed 's/^/  /' "$OUT/pytorch-logits.txt"
+fi
 echo
 echo "embedded: $passed passed, $failed failed (in $((SECONDS - t_start)) s)"
 [ "$failed" = 0 ]

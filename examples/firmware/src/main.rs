@@ -1,6 +1,7 @@
 //! tinyrnn on a microcontroller, under QEMU: golden checks of the forward and backward passes,
 //! training on the device, models whose weights sit in flash (one of them a stacked GRU,
-//! streamed one frame at a time), and instruction counts.
+//! streamed one frame at a time, another a GRU trained in PyTorch and converted by
+//! `tools/tinyrnn_convert.py`, checked against PyTorch's outputs), and instruction counts.
 //!
 //! The numerical work is in `workload.rs`, which the host test `tests/firmware_golden.rs` runs
 //! too, to produce `golden.rs`; this file adds what only a device has: the instruction-count
@@ -18,6 +19,7 @@
 //! | keyword-spotting backward (27 KB gradient) | – | yes | yes |
 //! | keyword-spotting training step (about 117 KB) | – | – | yes |
 //! | stacked GRU from flash, streamed and by `Layer::forward` (a 16-frame tape: 25 KB with `N_A = 32`) | `N_A = 8` (256 KB flash, `fw_stack_small`) | – (256 KB flash, nearly full: `fw_no_stack`) | `N_A = 32` |
+//! | GRU trained in PyTorch (`pytorch_model.rs`, 10 KB), streamed from flash over 4 ItalyPowerDemand test series, vs PyTorch | yes | – (flash: `fw_no_pytorch`) | yes |
 //! | BasicMotions training | `N_A = 6, M = 2` | `N_A = 16, M = 4` | `N_A = 16, M = 4` |
 #![no_std]
 #![no_main]
@@ -41,6 +43,11 @@ mod model;
 #[cfg_attr(fw_stack_small, path = "stack_model_small.rs")]
 #[rustfmt::skip]
 mod stack_model;
+// The ItalyPowerDemand GRU trained in PyTorch, as `tools/tinyrnn_convert.py` wrote it (regenerate
+// with `python3 examples/firmware/gen_pytorch_model.py`). Not in the inference-only build, nor
+// on the Cortex-M3, whose flash has no room for it (`build.rs`).
+#[cfg(not(any(feature = "inference-only", fw_no_pytorch)))]
+mod pytorch_model;
 
 use core::hint::black_box;
 use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
@@ -375,6 +382,108 @@ mod stack_config {
     pub use crate::workload::S_NA_SMALL as N_A;
 }
 
+/// `round(v · 1e6)`, through integers (no float formatter in the image; saturates).
+#[cfg(not(any(feature = "inference-only", fw_no_pytorch)))]
+fn micro(v: f32) -> i32 {
+    let s = v * 1e6;
+    (if s < 0.0 { s - 0.5 } else { s + 0.5 }) as i32
+}
+
+/// `|a − b|` in units of 1e-9 (saturating; NaN counts as the largest).
+#[cfg(not(any(feature = "inference-only", fw_no_pytorch)))]
+fn nano_diff(a: f32, b: f32) -> u64 {
+    let d = (a - b).abs();
+    if d.is_nan() {
+        u64::MAX
+    } else {
+        (d * 1e9) as u64
+    }
+}
+
+/// The ItalyPowerDemand GRU trained in PyTorch, converted by `tools/tinyrnn_convert.py`
+/// (`pytorch_model.rs`): its golden series (real test series) streamed from flash. Checked
+/// bit for bit against the host's tinyrnn (`golden::PYTORCH_GRU`), against PyTorch's outputs
+/// with the converter's tolerance at every step, by the converter's own self-check
+/// (`italy_power_gru_golden_error()`), and class by class; prints tinyrnn's last-step logits
+/// next to PyTorch's.
+///
+/// Out of line, so that its logits (768 bytes) and the printing's temporaries never sit in
+/// main's frame during the other phases (the Cortex-M0 has 16 KB of RAM).
+#[cfg(not(any(feature = "inference-only", fw_no_pytorch)))]
+#[inline(never)]
+fn pytorch_gru(m: &mut Markers, totals: &mut Totals) {
+    use pytorch_model::{
+        italy_power_gru_golden_error, ITALY_POWER_GRU as MODEL, ITALY_POWER_GRU_GOLDEN_TOL as TOL,
+        ITALY_POWER_GRU_GOLDEN_X as GOLDEN_X, ITALY_POWER_GRU_GOLDEN_Y as GOLDEN_Y,
+    };
+    use workload::{pt_class, PT_CLASSES, PT_TEST_CLASS, PT_TEST_INDEX, PT_TX};
+    let mut result = None;
+    phase("pytorch_gru", golden::PYTORCH_GRU, TOL_EXACT, totals, |s| {
+        let y = workload::pytorch_gru(&MODEL, &GOLDEN_X, m, s);
+        // The converter's self-check as generated: it streams the golden series once more.
+        result = Some((y, italy_power_gru_golden_error()));
+        Ok(())
+    });
+    let Some((y, self_check)) = result else {
+        return;
+    };
+    println!(
+        "pytorch_gru: GRU trained in PyTorch (ItalyPowerDemand), converted by tools/tinyrnn_convert.py, streamed from flash; last-step logits x 1e6, tinyrnn vs PyTorch:"
+    );
+    let mut class_mismatch = 0;
+    for (k, (ys, want)) in y.iter().zip(&GOLDEN_Y).enumerate() {
+        let (a, b) = (ys[PT_TX - 1], want[PT_TX - 1]);
+        let (ca, cb) = (pt_class(a.as_slice()), pt_class(&b));
+        class_mismatch += u32::from(ca != cb);
+        println!(
+            "  test #{} (class {}): tinyrnn [{}, {}] pytorch [{}, {}] diff [{}, {}] ULP [{}, {}]e-9 -> class tinyrnn {} pytorch {}{}",
+            PT_TEST_INDEX[k],
+            PT_CLASSES[PT_TEST_CLASS[k]],
+            micro(a[0]),
+            micro(a[1]),
+            micro(b[0]),
+            micro(b[1]),
+            ulp_key(a[0]).abs_diff(ulp_key(b[0])),
+            ulp_key(a[1]).abs_diff(ulp_key(b[1])),
+            nano_diff(a[0], b[0]),
+            nano_diff(a[1], b[1]),
+            PT_CLASSES[ca],
+            PT_CLASSES[cb],
+            if ca == cb { "" } else { "  FAIL" }
+        );
+    }
+    let (worst, outside) = workload::pt_error(&y, &GOLDEN_Y, TOL);
+    let e9 = |e: f32| {
+        if e.is_nan() {
+            u64::MAX
+        } else {
+            (e * 1e9) as u64
+        }
+    };
+    println!(
+        "pytorch_gru: every step vs PyTorch: {} logits, worst |y - pytorch| / max(1, |pytorch|) {}e-9, {} outside the converter's tolerance {}e-9; self-check italy_power_gru_golden_error() {}e-9",
+        y.len() * PT_TX * 2,
+        e9(worst),
+        outside,
+        e9(TOL),
+        e9(self_check)
+    );
+    let self_check_failed = self_check.is_nan() || self_check > TOL;
+    if outside > 0 || self_check_failed || class_mismatch > 0 {
+        println!("FAIL pytorch_gru: tinyrnn differs from PyTorch");
+        totals.failures += 1;
+    }
+    // Facts for the report (qemu-check.sh parses this line).
+    println!(
+        "pytorch_gru series {} steps {} macs_per_step {} state_bytes {} model_bytes {}",
+        workload::PT_SERIES,
+        PT_TX,
+        workload::PT_MACS_PER_STEP,
+        workload::pt_state_bytes(),
+        core::mem::size_of_val(&MODEL)
+    );
+}
+
 /// Prints a float with 4 decimals through integers (no float formatter in the image).
 struct Fixed4(f32);
 
@@ -464,6 +573,9 @@ fn full_run(m: &mut Markers, totals: &mut Totals) {
             Ok(())
         });
     }
+
+    #[cfg(not(fw_no_pytorch))]
+    pytorch_gru(m, totals);
 
     let spec: &TrainSpec = &config::SPEC;
     let dataset = Dataset {

@@ -25,6 +25,7 @@
 //! | [`kws_train_step`] | the same model copied to RAM, Adam | loss, a checksum of the updated weights |
 //! | [`stack_stream`] | `Model<Stack<Gru<16, N_A>, Gru<N_A, N_A>>, Dense<N_A, 12>>`, `M=1`, 16 frames, weights from a `static` in flash, streamed with [`Stream`] | logits of every frame, the final state, bit mismatches of a second stream (0) |
 //! | [`stack_forward`] | the same, `Layer::forward` into a tape | the same logits and final state, bit mismatches with a stream (0) |
+//! | [`pytorch_gru`] | the ItalyPowerDemand GRU trained in PyTorch (`Model<Stack<Gru<1, 16>, Gru<16, 16>>, Dense<16, 2>>`), converted by `tools/tinyrnn_convert.py` into `pytorch_model.rs`, `M=1`, weights from a `static` in flash, 4 real test series of 24 steps streamed with [`Stream`] | logits of every step (the caller also compares them with PyTorch's), bit mismatches of a second stream (0) |
 //! | [`basic_motions`] | LSTM `N_A=16, M=4` ([`TRAIN_LARGE`]) or `N_A=6, M=2` ([`TRAIN_REDUCED`]) on BasicMotions | loss curve, final weights (`copy_to_flat`), train/test hits |
 // Each side (firmware, host test) uses a different subset of these items.
 #![allow(dead_code)]
@@ -561,6 +562,140 @@ pub fn stack_forward<const N_A: usize, const CHUNK: usize>(
     send_seq(sink, "logits", out);
     send_stack_state::<N_A>(sink, &state);
     sink.tensor("", "bits_differ", &mut [differ as f32].into_iter());
+}
+
+// ---------------------------------------------------------------------------------------------
+// A GRU trained in PyTorch on ItalyPowerDemand, converted by tools/tinyrnn_convert.py: streamed.
+// ---------------------------------------------------------------------------------------------
+
+/// Input features per step of the PyTorch model (one electricity-demand value).
+pub const PT_NX: usize = 1;
+/// Hidden units of each of its two GRU layers.
+pub const PT_NA: usize = 16;
+/// Its outputs: the logits of classes "1" and "2".
+pub const PT_NY: usize = 2;
+/// Steps per series (hours of a day).
+pub const PT_TX: usize = 24;
+/// Golden series: real ItalyPowerDemand TEST series, PyTorch's outputs for each.
+pub const PT_SERIES: usize = 4;
+/// Their 0-based indices in `examples/data/ItalyPowerDemand_TEST.ts` (chosen and documented in
+/// `examples/firmware/gen_pytorch_model.py`; `tests/firmware_golden.rs` checks that the golden
+/// input of `pytorch_model.rs` is exactly these series): the first series, the first of class
+/// "1", the one with PyTorch's smallest logit margin, PyTorch's first misclassified one.
+pub const PT_TEST_INDEX: [usize; PT_SERIES] = [0, 5, 802, 32];
+/// Their true classes, as indices into [`PT_CLASSES`] (checked against the `.ts` file too).
+pub const PT_TEST_CLASS: [usize; PT_SERIES] = [1, 0, 0, 0];
+/// ItalyPowerDemand's class names, in label order.
+pub const PT_CLASSES: [&str; PT_NY] = ["1", "2"];
+/// The step whose [`Stream::step`] is measured alone (of series 0; mid-series, the state is
+/// not zero).
+pub const PT_MEASURED_STEP: usize = PT_TX / 2;
+
+/// `rnn = nn.GRU(1, 16, num_layers=2)`, `fc = nn.Linear(16, 2)`: the type the converter writes
+/// (`pytorch_model::ItalyPowerGru`), spelled as a [`Model`]. Passing the converted static where
+/// this type is expected checks the converted architecture at compile time.
+pub type PtModel =
+    Model<Stack<Gru<f32, PT_NX, PT_NA>, Gru<f32, PT_NA, PT_NA>>, Dense<f32, PT_NA, PT_NY>>;
+
+/// Logits of every step of every golden series.
+pub type PtLogits = [[SMatrix<f32, PT_NY, 1>; PT_TX]; PT_SERIES];
+
+/// Multiply-accumulates of one streamed step: `3·N_A·(N_X + N_A)` per GRU layer, `N_Y·N_A` for
+/// the output layer.
+pub const PT_MACS_PER_STEP: usize =
+    3 * PT_NA * (PT_NX + PT_NA) + 3 * PT_NA * (PT_NA + PT_NA) + PT_NY * PT_NA;
+
+/// The bytes a [`Stream`] of the PyTorch model keeps between steps: both layers' states.
+pub fn pt_state_bytes() -> usize {
+    core::mem::size_of_val(Stream::<f32, PtModel>::new().state())
+}
+
+/// One [`Stream::step`] of the PyTorch model, out of line: every pass runs the same machine
+/// code, and the measured step (`pt_step`) is exactly one call of it.
+#[inline(never)]
+fn pt_stream_step(
+    stream: &mut Stream<f32, PtModel>,
+    model: &PtModel,
+    x: &[f32; PT_NX],
+) -> SMatrix<f32, PT_NY, 1> {
+    stream.step(model, &SMatrix::from(*x))
+}
+
+/// Streams each golden series through the converted PyTorch model from flash, from the zero
+/// state, one step at a time with no tape:
+///
+/// 1. every series (region `pt_stream`, `PT_SERIES · PT_TX` steps): the logits of every step
+///    go to the sink (as `logits`, series after series) and are returned;
+/// 2. series 0 again from the zero state, with only step [`PT_MEASURED_STEP`] measured
+///    (region `pt_step`, one streamed step). How many of its logits differ in their bits from
+///    the first pass's goes to the sink as `bits_differ` (golden value 0).
+///
+/// The caller compares the returned logits with PyTorch's (`ITALY_POWER_GRU_GOLDEN_Y`, with the
+/// converter's tolerance); the sink's golden values are the host's, bit for bit.
+#[inline(never)]
+pub fn pytorch_gru(
+    model: &PtModel,
+    xs: &[[[f32; PT_NX]; PT_TX]; PT_SERIES],
+    probe: &mut impl Probe,
+    sink: &mut impl Sink,
+) -> PtLogits {
+    let mut stream = Stream::<f32, PtModel>::new();
+    let mut logits = [[SMatrix::<f32, PT_NY, 1>::zeros(); PT_TX]; PT_SERIES];
+    let (stream, out) = (black_box(&mut stream), black_box(&mut logits));
+    probe.region("pt_stream", || {
+        for (series, ys) in xs.iter().zip(out.iter_mut()) {
+            stream.reset();
+            for (x, y) in series.iter().zip(ys.iter_mut()) {
+                *y = pt_stream_step(stream, model, x);
+            }
+        }
+    });
+
+    let mut again = Stream::<f32, PtModel>::new();
+    let again = black_box(&mut again);
+    let mut differ = 0;
+    for (t, x) in xs[0].iter().enumerate() {
+        let y = if t == PT_MEASURED_STEP {
+            probe.region("pt_step", || pt_stream_step(again, model, x))
+        } else {
+            pt_stream_step(again, model, x)
+        };
+        differ += bits_differ(&[y], &out[0][t..=t]);
+    }
+
+    sink.tensor(
+        "",
+        "logits",
+        &mut out.iter().flatten().flat_map(|m| m.iter().copied()),
+    );
+    sink.tensor("", "bits_differ", &mut [differ as f32].into_iter());
+    logits
+}
+
+/// The worst `|y − golden| / max(1, |golden|)` over every logit (the converter's measure; NaN
+/// if a logit is NaN), and how many logits exceed `tol` by it.
+pub fn pt_error(y: &PtLogits, golden: &[[[f32; PT_NY]; PT_TX]; PT_SERIES], tol: f32) -> (f32, u32) {
+    let (mut worst, mut outside) = (0.0_f32, 0);
+    let pairs = y
+        .iter()
+        .flatten()
+        .flatten()
+        .zip(golden.iter().flatten().flatten());
+    for (&a, &b) in pairs {
+        let e = (a - b).abs() / b.abs().max(1.0);
+        if e.is_nan() || e > worst {
+            worst = e;
+        }
+        if e.is_nan() || e > tol {
+            outside += 1;
+        }
+    }
+    (worst, outside)
+}
+
+/// The predicted class: the index of the larger logit (the first one on ties).
+pub fn pt_class(logits: &[f32]) -> usize {
+    argmax::<PT_NY>(logits.iter().copied())
 }
 
 // ---------------------------------------------------------------------------------------------
