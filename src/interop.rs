@@ -372,12 +372,6 @@ fn index(b: Block, transposed: bool, rows: usize, cols: usize, r: usize, c: usiz
     }
 }
 
-/// What a framework's naming scheme provides to the generic readers and writers.
-trait Naming {
-    /// The identity of the tensor `name` of the current layer.
-    fn id(&self, name: &'static str) -> TensorId;
-}
-
 /// PyTorch naming: modules, layer indices, `_reverse`.
 #[derive(Clone, Copy)]
 struct TorchNames<'m> {
@@ -499,7 +493,8 @@ impl<'m> TorchNames<'m> {
     }
 }
 
-impl Naming for TorchNames<'_> {
+impl TorchNames<'_> {
+    /// The identity of the tensor `name` of the current layer.
     fn id(&self, name: &'static str) -> TensorId {
         TensorId::Torch {
             module: self.module(),
@@ -821,7 +816,7 @@ pub mod keras {
 }
 
 /// The naming scheme's side of a visitor.
-trait Scheme: Naming {
+trait Scheme {
     fn begin(
         &mut self,
         kind: Kind,
@@ -849,15 +844,6 @@ impl Scheme for TorchNames<'_> {
     }
     fn locate(&mut self, name: &'static str) -> TensorId {
         self.id(name)
-    }
-}
-
-impl Naming for KerasNames {
-    fn id(&self, name: &'static str) -> TensorId {
-        TensorId::Keras {
-            index: self.base,
-            name,
-        }
     }
 }
 
