@@ -115,7 +115,7 @@ impl Activation for Tanh {
     const NAME: &'static str = "tanh";
     #[inline(always)]
     fn apply<T: Real>(z: T) -> T {
-        z.tanh_libm()
+        z.tanh_branchless()
     }
     #[inline(always)]
     fn grad_from_output<T: Real>(y: T) -> T {

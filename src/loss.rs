@@ -268,7 +268,7 @@ pub fn step_loss<T: Real, const N_Y: usize, const M: usize>(
                 }
                 let mut sum = T::zero();
                 for (yk, &zk) in y.column_mut(j).iter_mut().zip(zj.iter()) {
-                    *yk = (zk - max).exp_libm();
+                    *yk = (zk - max).exp_branchless();
                     sum += *yk;
                 }
                 let lse = max + sum.ln_libm();

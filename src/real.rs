@@ -2,10 +2,17 @@
 //!
 //! Every public item of the crate is generic over one `T: Real`, so signatures stay short.
 //! `Real` is nalgebra's [`RealField`] plus `Copy` (which `RealField` does not require) plus the
-//! handful of functions the cells need, computed by [`libm`] so that a host test and a
-//! Cortex-M or RISC-V build of the same code produce the same bits.
+//! handful of functions the cells need, computed in plain IEEE arithmetic (the crate's own, or
+//! [`libm`]'s) so that a host test and a Cortex-M or RISC-V build of the same code produce the
+//! same bits.
 //!
-//! The method names carry a `_libm` suffix on purpose: `RealField` already has `exp` and `tanh`,
+//! The activations the cells use, [`Real::sigmoid`], [`Real::tanh_branchless`] and
+//! [`Real::exp_branchless`] (also reachable as [`crate::activation::sigmoid`], `tanh` and `exp`),
+//! are the crate's own call-free, branch-free algorithms, described in [`crate::activation`];
+//! the per-type code lives there too. The `_libm` methods are [`libm`]'s functions: the
+//! references the accuracy tests compare against, and `ln`/`sqrt` for the loss and optimisers.
+//!
+//! The method names carry a suffix on purpose: `RealField` already has `exp` and `tanh`,
 //! and two methods of the same name on one type make every call ambiguous.
 
 use core::fmt::{Debug, Display};
@@ -116,10 +123,41 @@ pub trait Real:
     /// ```
     fn sqrt_libm(self) -> Self;
 
-    /// The logistic function `σ(x) = 1 / (1 + e^{-x})`.
+    /// `e^x` without calls or branches, so that loops over it vectorise: the crate's default
+    /// exponential, [`crate::activation::exp`]. Within 1 ULP of the correctly rounded result
+    /// for every `f32`, within `10⁻¹⁴` relative in `f64`; `e^{−∞} = 0`, `e^{+∞} = ∞`, overflow
+    /// gives `∞`, underflow subnormals then `0`, NaN stays NaN.
     ///
-    /// Evaluated as `1 / (1 + e^{-x})` for `x ≥ 0` and as `e^{x} / (1 + e^{x})` for `x < 0`, so
-    /// `e^{…}` never overflows: `σ(-1000) = 0`, `σ(1000) = 1`, and NaN stays NaN.
+    /// # Example
+    /// ```
+    /// use tinyrnn::Real;
+    /// assert_eq!(0.0_f32.exp_branchless(), 1.0);
+    /// assert!((1.0_f64.exp_branchless() - core::f64::consts::E).abs() < 1e-15);
+    /// assert_eq!(1000.0_f64.exp_branchless(), f64::INFINITY);
+    /// ```
+    fn exp_branchless(self) -> Self;
+
+    /// `tanh(x)` without calls or branches: the crate's default `tanh`,
+    /// [`crate::activation::tanh`]. Within 2 ULP of the correctly rounded result for every
+    /// `f32`, within `10⁻¹⁴` relative in `f64`; `tanh(±∞) = ±1`, `tanh(±0) = ±0`, NaN stays
+    /// NaN.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::Real;
+    /// assert_eq!(0.0_f32.tanh_branchless(), 0.0);
+    /// assert_eq!(1.0e4_f64.tanh_branchless(), 1.0);
+    /// assert!((0.5_f64.tanh_branchless() - 0.5_f64.tanh_libm()).abs() < 1e-16);
+    /// ```
+    fn tanh_branchless(self) -> Self;
+
+    /// The logistic function `σ(x) = 1 / (1 + e^{-x})`, without calls or branches.
+    ///
+    /// Evaluated as `n / (1 + e)` with `e = e^{−|x|}`, `n = 1` for `x ≥ 0` and `n = e` for
+    /// `x < 0` (both computed, then selected), so `e^{…}` never overflows: `σ(-1000) = 0`,
+    /// `σ(1000) = 1`, NaN stays NaN, and the negative tail keeps its relative accuracy. Within
+    /// 2 ULP of the correctly rounded result for every `f32`, within `10⁻¹⁴` relative in `f64`;
+    /// see [`crate::activation`].
     ///
     /// # Example
     /// ```
@@ -129,17 +167,7 @@ pub trait Real:
     /// assert!((-30.0_f64).sigmoid() > 0.0); // no cancellation to zero
     /// assert!(f64::NAN.sigmoid().is_nan());
     /// ```
-    #[inline]
-    fn sigmoid(self) -> Self {
-        let one = Self::one();
-        if self >= Self::zero() {
-            one / (one + (-self).exp_libm())
-        } else {
-            // Also reached by NaN (every comparison with NaN is false): e^NaN = NaN.
-            let e = self.exp_libm();
-            e / (one + e)
-        }
-    }
+    fn sigmoid(self) -> Self;
 
     /// Whether the value is NaN. (`is_finite` comes from nalgebra's `ComplexField`.)
     ///
@@ -154,7 +182,7 @@ pub trait Real:
 }
 
 macro_rules! impl_real {
-    ($t:ty, $mantissa:literal, $exp:path, $tanh:path, $ln:path, $sqrt:path) => {
+    ($t:ty, $mantissa:literal, $exp:path, $tanh:path, $ln:path, $sqrt:path, $imp:ident) => {
         impl Real for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -193,6 +221,18 @@ macro_rules! impl_real {
                 $sqrt(self)
             }
             #[inline(always)]
+            fn exp_branchless(self) -> Self {
+                crate::activation::$imp::exp(self)
+            }
+            #[inline(always)]
+            fn tanh_branchless(self) -> Self {
+                crate::activation::$imp::tanh(self)
+            }
+            #[inline(always)]
+            fn sigmoid(self) -> Self {
+                crate::activation::$imp::sigmoid(self)
+            }
+            #[inline(always)]
             fn is_nan(self) -> bool {
                 <$t>::is_nan(self)
             }
@@ -200,8 +240,24 @@ macro_rules! impl_real {
     };
 }
 
-impl_real!(f32, 24, libm::expf, libm::tanhf, libm::logf, libm::sqrtf);
-impl_real!(f64, 53, libm::exp, libm::tanh, libm::log, libm::sqrt);
+impl_real!(
+    f32,
+    24,
+    libm::expf,
+    libm::tanhf,
+    libm::logf,
+    libm::sqrtf,
+    f32_impl
+);
+impl_real!(
+    f64,
+    53,
+    libm::exp,
+    libm::tanh,
+    libm::log,
+    libm::sqrt,
+    f64_impl
+);
 
 #[cfg(test)]
 mod tests {
@@ -239,6 +295,29 @@ mod tests {
                     assert_eq!(T::INFINITY.tanh_libm(), 1.0);
                     assert_eq!(T::NEG_INFINITY.tanh_libm(), -1.0);
                     assert!(T::NAN.tanh_libm().is_nan());
+                }
+
+                #[test]
+                fn branchless_edges() {
+                    assert_eq!(T::lit(0.0).tanh_branchless(), 0.0);
+                    assert_eq!(T::lit(1.0e6).tanh_branchless(), 1.0);
+                    assert_eq!(T::lit(-1.0e6).tanh_branchless(), -1.0);
+                    assert_eq!(T::INFINITY.tanh_branchless(), 1.0);
+                    assert_eq!(T::NEG_INFINITY.tanh_branchless(), -1.0);
+                    assert!(T::NAN.tanh_branchless().is_nan());
+                    assert_eq!(T::lit(0.0).exp_branchless(), 1.0);
+                    assert_eq!(T::NEG_INFINITY.exp_branchless(), 0.0);
+                    assert_eq!(T::INFINITY.exp_branchless(), T::INFINITY);
+                    assert!(T::NAN.exp_branchless().is_nan());
+                    // Agreement with libm's tanh and exp, within the documented bounds.
+                    for k in -100..=100 {
+                        let x = T::lit(k as f64 * 0.173);
+                        let tol = T::lit(3.0) * T::EPS;
+                        let (t, tl) = (x.tanh_branchless(), x.tanh_libm());
+                        assert!((t - tl).abs() <= tol * tl.abs(), "tanh({x})");
+                        let (e, el) = (x.exp_branchless(), x.exp_libm());
+                        assert!((e - el).abs() <= tol * el, "exp({x})");
+                    }
                 }
 
                 #[test]
