@@ -503,9 +503,10 @@ impl<T: Real, const M: usize, const N_X: usize, const N_A: usize, V: GruVariant>
 
         // Reset and update gates: the affine maps' weight and input gradients.
         kernel::acc_param_grads(&mut d.wra, &mut d.wrx, &mut d.br, &dzr, a, x);
-        kernel::acc_input_grads(da_prev, dx, &self.wra, &self.wrx, &dzr);
         kernel::acc_param_grads(&mut d.wza, &mut d.wzx, &mut d.bz, &dzz, a, x);
-        kernel::acc_input_grads(da_prev, dx, &self.wza, &self.wzx, &dzz);
+        // Both gates read a and x: one dot product of length 2·N_A per element.
+        kernel::acc_tr_mul_gates(da_prev, [&self.wra, &self.wza], [&dzr, &dzz]);
+        kernel::acc_tr_mul_gates(dx, [&self.wrx, &self.wzx], [&dzr, &dzz]);
     }
 }
 

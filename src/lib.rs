@@ -140,7 +140,7 @@
 //!
 //! The minimum supported Rust version is 1.89 (nalgebra 0.35's).
 #![cfg_attr(not(test), no_std)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod activation;

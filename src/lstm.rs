@@ -663,23 +663,23 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
             dc_prev: SMatrix::zeros(),
             dparams: Self::zeros(),
         };
+        let mut dz = [SMatrix::zeros(); 4];
         step_backward(
             &self.gates(),
             da_next,
             dc_next,
             StepRef {
-                xt: &cache.xt,
-                a_prev: &cache.a_prev,
                 c_prev: &cache.c_prev,
                 gates: &cache.gates,
             },
-            g.dparams.gates_mut(),
+            &mut dz,
             StepGrads {
                 dxt: &mut g.dxt,
                 da_prev: &mut g.da_prev,
                 dc_prev: &mut g.dc_prev,
             },
         );
+        acc_gate_grads(g.dparams.gates_mut(), &dz, &cache.a_prev, &cache.xt);
         g
     }
 
@@ -933,50 +933,156 @@ fn step_forward<T: Real, const N_X: usize, const N_A: usize, const M: usize>(
     c_prev: &SMatrix<T, N_A, M>,
     out: StepOut<'_, T, N_A, M>,
 ) {
+    let g = &mut *out.gates;
+    for (z, p) in [&mut g.f, &mut g.i, &mut g.cc, &mut g.o].into_iter().zip(w) {
+        kernel::head(z, p.wx, xt, p.b);
+    }
+    step_recurrent(w, a_prev, c_prev, out);
+}
+
+/// The input projections `b + Wx·x⟨t⟩` of every step into the gates' storage, ahead of the
+/// recurrence: four steps per pass over each `Wx` ([`kernel::head_steps`]), bit-identical to
+/// projecting step by step.
+#[inline]
+fn project_inputs<T: Real, const N_X: usize, const N_A: usize, const M: usize, const T_X: usize>(
+    w: &[Gate<'_, T, N_X, N_A>; 4],
+    x: &[SMatrix<T, N_X, M>; T_X],
+    gates: &mut [LstmGates<T, N_A, M>; T_X],
+) {
+    let mut gc = gates.chunks_exact_mut(4);
+    let mut xc = x.chunks_exact(4);
+    for (g4, x4) in (&mut gc).zip(&mut xc) {
+        if let ([g0, g1, g2, g3], [x0, x1, x2, x3]) = (g4, x4) {
+            let xs = [x0, x1, x2, x3];
+            kernel::head_steps(
+                [&mut g0.f, &mut g1.f, &mut g2.f, &mut g3.f],
+                w[0].wx,
+                xs,
+                w[0].b,
+            );
+            kernel::head_steps(
+                [&mut g0.i, &mut g1.i, &mut g2.i, &mut g3.i],
+                w[1].wx,
+                xs,
+                w[1].b,
+            );
+            kernel::head_steps(
+                [&mut g0.cc, &mut g1.cc, &mut g2.cc, &mut g3.cc],
+                w[2].wx,
+                xs,
+                w[2].b,
+            );
+            kernel::head_steps(
+                [&mut g0.o, &mut g1.o, &mut g2.o, &mut g3.o],
+                w[3].wx,
+                xs,
+                w[3].b,
+            );
+        }
+    }
+    for (g, xt) in gc.into_remainder().iter_mut().zip(xc.remainder()) {
+        for (z, p) in [&mut g.f, &mut g.i, &mut g.cc, &mut g.o].into_iter().zip(w) {
+            kernel::head(z, p.wx, xt, p.b);
+        }
+    }
+}
+
+/// The rest of a step once `out.gates` holds the input projections: adds `Wa·a_prev` to each
+/// gate, applies the activations, and writes `c_next` and `a_next`.
+#[inline]
+fn step_recurrent<T: Real, const N_X: usize, const N_A: usize, const M: usize>(
+    w: &[Gate<'_, T, N_X, N_A>; 4],
+    a_prev: &SMatrix<T, N_A, M>,
+    c_prev: &SMatrix<T, N_A, M>,
+    out: StepOut<'_, T, N_A, M>,
+) {
     let g = out.gates;
     let [pf, pi, pc, po] = w;
-    kernel::affine(&mut g.f, pf.wa, a_prev, pf.wx, xt, pf.b);
-    kernel::affine(&mut g.i, pi.wa, a_prev, pi.wx, xt, pi.b);
-    kernel::affine(&mut g.cc, pc.wa, a_prev, pc.wx, xt, pc.b);
-    kernel::affine(&mut g.o, po.wa, a_prev, po.wx, xt, po.b);
+    kernel::gemm_acc(&mut g.f, pf.wa, a_prev);
+    kernel::gemm_acc(&mut g.i, pi.wa, a_prev);
+    kernel::gemm_acc(&mut g.cc, pc.wa, a_prev);
+    kernel::gemm_acc(&mut g.o, po.wa, a_prev);
     sigmoid_in_place(&mut g.f);
     sigmoid_in_place(&mut g.i);
     tanh_in_place(&mut g.cc);
     sigmoid_in_place(&mut g.o);
-    for k in 0..N_A * M {
-        out.c_next[k] = g.f[k] * c_prev[k] + g.i[k] * g.cc[k];
+    // Flat slices: nalgebra's matrix iterators track rows and columns and do not vectorise.
+    let gates =
+        g.f.as_slice()
+            .iter()
+            .zip(g.i.as_slice())
+            .zip(g.cc.as_slice());
+    let c_next = out.c_next.as_mut_slice().iter_mut().zip(c_prev.as_slice());
+    for ((c, &cp), ((&f, &i), &cc)) in c_next.zip(gates) {
+        *c = f * cp + i * cc;
     }
     g.tanh_c.copy_from(out.c_next);
     tanh_in_place(&mut g.tanh_c);
-    out.a_next.copy_from(&g.o);
-    out.a_next.component_mul_assign(&g.tanh_c);
+    let a_next = out.a_next.as_mut_slice().iter_mut();
+    for ((a, &o), &tc) in a_next.zip(g.o.as_slice()).zip(g.tanh_c.as_slice()) {
+        *a = o * tc;
+    }
 }
 
-/// One backward step: accumulates into `dw` and `out.dxt` / `out.da_prev`, and overwrites
-/// `out.dc_prev`.
+/// One backward step: writes the gates' pre-activation gradients into `dz` (the weight
+/// gradients are the caller's: [`acc_gate_grads`] now, or deferred), accumulates into
+/// `out.dxt` / `out.da_prev`, and overwrites `out.dc_prev`.
 #[inline]
 fn step_backward<T: Real, const N_X: usize, const N_A: usize, const M: usize>(
     w: &[Gate<'_, T, N_X, N_A>; 4],
     da_next: &SMatrix<T, N_A, M>,
     dc_next: &SMatrix<T, N_A, M>,
-    step: StepRef<'_, T, N_X, N_A, M>,
-    dw: [GateMut<'_, T, N_X, N_A>; 4],
+    step: StepRef<'_, T, N_A, M>,
+    dz: &mut [SMatrix<T, N_A, M>; 4],
     out: StepGrads<'_, T, N_X, N_A, M>,
 ) {
     let g = step.gates;
-    let mut dz = [SMatrix::<T, N_A, M>::zeros(); 4]; // f, i, c, o
-    for k in 0..N_A * M {
-        let (f, i, cc, o, tc) = (g.f[k], g.i[k], g.cc[k], g.o[k], g.tanh_c[k]);
-        let dc = dc_next[k] + da_next[k] * o * tanh_grad_from_output(tc);
-        dz[0][k] = dc * step.c_prev[k] * sigmoid_grad_from_output(f);
-        dz[1][k] = dc * cc * sigmoid_grad_from_output(i);
-        dz[2][k] = dc * i * tanh_grad_from_output(cc);
-        dz[3][k] = da_next[k] * tc * sigmoid_grad_from_output(o);
-        out.dc_prev[k] = dc * f;
+    let [dzf, dzi, dzc, dzo] = dz;
+    let (dzf, dzi, dzc, dzo) = (
+        dzf.as_mut_slice(),
+        dzi.as_mut_slice(),
+        dzc.as_mut_slice(),
+        dzo.as_mut_slice(),
+    );
+    let (f, i, cc, o, tc) = (
+        g.f.as_slice(),
+        g.i.as_slice(),
+        g.cc.as_slice(),
+        g.o.as_slice(),
+        g.tanh_c.as_slice(),
+    );
+    let (dcn, dan, cp) = (
+        dc_next.as_slice(),
+        da_next.as_slice(),
+        step.c_prev.as_slice(),
+    );
+    let dcp = out.dc_prev.as_mut_slice();
+    // Plain indexing over equal-length slices (the compiler drops the bounds checks).
+    for k in 0..dcp.len() {
+        let (f, i, cc, o, tc) = (f[k], i[k], cc[k], o[k], tc[k]);
+        let dc = dcn[k] + dan[k] * o * tanh_grad_from_output(tc);
+        dzf[k] = dc * cp[k] * sigmoid_grad_from_output(f);
+        dzi[k] = dc * cc * sigmoid_grad_from_output(i);
+        dzc[k] = dc * i * tanh_grad_from_output(cc);
+        dzo[k] = dan[k] * tc * sigmoid_grad_from_output(o);
+        dcp[k] = dc * f;
     }
-    for ((dw, w), dz) in dw.into_iter().zip(w).zip(&dz) {
-        kernel::acc_param_grads(dw.wa, dw.wx, dw.b, dz, step.a_prev, step.xt);
-        kernel::acc_input_grads(&mut *out.da_prev, &mut *out.dxt, w.wa, w.wx, dz);
+    // The four gates read the same a_prev and x: one dot product of length 4·N_A per element.
+    let dz = [&dz[0], &dz[1], &dz[2], &dz[3]];
+    kernel::acc_tr_mul_gates(&mut *out.da_prev, [w[0].wa, w[1].wa, w[2].wa, w[3].wa], dz);
+    kernel::acc_tr_mul_gates(&mut *out.dxt, [w[0].wx, w[1].wx, w[2].wx, w[3].wx], dz);
+}
+
+/// `dW_g += dz_g·[a_prev; x]ᵀ`, `db_g += dz_g·1` for the four gates.
+#[inline]
+fn acc_gate_grads<T: Real, const N_X: usize, const N_A: usize, const M: usize>(
+    dw: [GateMut<'_, T, N_X, N_A>; 4],
+    dz: &[SMatrix<T, N_A, M>; 4],
+    a_prev: &SMatrix<T, N_A, M>,
+    xt: &SMatrix<T, N_X, M>,
+) {
+    for (dw, dz) in dw.into_iter().zip(dz) {
+        kernel::acc_param_grads(dw.wa, dw.wx, dw.b, dz, a_prev, xt);
     }
 }
 
@@ -1007,15 +1113,16 @@ fn forward_seq<T: Real, const N_X: usize, const N_A: usize, const M: usize, cons
     gates: &mut [LstmGates<T, N_A, M>; T_X],
 ) {
     let w = p.gates();
+    project_inputs(&w, x, gates);
     let (mut a_prev, mut c_prev) = (*a0, *c0);
     let states = a.iter_mut().zip(c.iter_mut());
-    for ((xt, (a, c)), gates) in x.iter().zip(states).zip(gates.iter_mut()) {
+    for ((a, c), gates) in states.zip(gates.iter_mut()) {
         let out = StepOut {
             gates,
             a_next: a,
             c_next: c,
         };
-        step_forward(&w, xt, &a_prev, &c_prev, out);
+        step_recurrent(&w, &a_prev, &c_prev, out);
         (a_prev, c_prev) = (*a, *c);
     }
 }
@@ -1038,6 +1145,11 @@ fn backward_seq<
     d0: StateGrads<'_, T, N_A, M>,
 ) {
     let w = p.gates();
+    let mut dz = [SMatrix::<T, N_A, M>::zeros(); 4];
+    // At batch size one the weight gradients are deferred over up to eight steps (one
+    // register-tiled rank-8 update instead of eight rank-1 passes over every dW); the sums run
+    // in the same order, so the bits are those of updating after every step.
+    let mut buffer = kernel::GradBuffer::<T, 4, N_A, N_A, N_X>::new();
     let mut da_next = SMatrix::<T, N_A, M>::zeros();
     let mut dc_next = SMatrix::<T, N_A, M>::zeros();
     for t in (0..T_X).rev() {
@@ -1051,8 +1163,6 @@ fn backward_seq<
         dx[t].fill(T::zero());
         da_next.fill(T::zero());
         let step = StepRef {
-            xt: &seq.x[t],
-            a_prev,
             c_prev,
             gates: &seq.gates[t],
         };
@@ -1061,17 +1171,36 @@ fn backward_seq<
             da_prev: &mut da_next,
             dc_prev: &mut dc_next,
         };
-        step_backward(&w, &upstream, &dc_in, step, dparams.gates_mut(), out);
+        step_backward(&w, &upstream, &dc_in, step, &mut dz, out);
+        if M == 1 {
+            let dzs = [&dz[0], &dz[1], &dz[2], &dz[3]].map(|d| d.as_slice());
+            buffer.push(
+                dzs,
+                a_prev.as_slice(),
+                seq.x[t].as_slice(),
+                gate_grads(dparams),
+            );
+        } else {
+            acc_gate_grads(dparams.gates_mut(), &dz, a_prev, &seq.x[t]);
+        }
     }
+    buffer.flush(gate_grads(dparams));
     *d0.da0 = da_next;
     *d0.dc0 = dc_next;
 }
 
-/// One step's cache, borrowed from an [`LstmCache`] or an [`LstmTape`].
+/// The four gates' weight gradients as the tuples [`kernel::GradBuffer`] takes.
+#[inline]
+fn gate_grads<T, P: Gates<T, N_X, N_A>, const N_X: usize, const N_A: usize>(
+    p: &mut P,
+) -> [kernel::GateGradsMut<'_, T, N_A, N_A, N_X>; 4] {
+    p.gates_mut().map(|g| (g.wa, g.wx, g.b))
+}
+
+/// What one backward step reads of its forward step, borrowed from an [`LstmCache`] or an
+/// [`LstmTape`].
 #[derive(Clone, Copy)]
-struct StepRef<'a, T, const N_X: usize, const N_A: usize, const M: usize> {
-    xt: &'a SMatrix<T, N_X, M>,
-    a_prev: &'a SMatrix<T, N_A, M>,
+struct StepRef<'a, T, const N_A: usize, const M: usize> {
     c_prev: &'a SMatrix<T, N_A, M>,
     gates: &'a LstmGates<T, N_A, M>,
 }
@@ -1194,7 +1323,7 @@ impl<
 /// let mut s = LstmState::<f32, 4, 1>::ZEROS;
 /// let mut y = SMatrix::zeros();
 /// lstm.step(&SMatrix::<f32, 1, 1>::new(0.5), &mut s, &mut y);
-/// assert_eq!(s.c[0], 0.5 * 0.5_f32.tanh_libm()); // Γi ⊙ c̃, with Γi = σ(0)
+/// assert_eq!(s.c[0], 0.5 * 0.5_f32.tanh_branchless()); // Γi ⊙ c̃, with Γi = σ(0)
 /// assert_eq!(y, s.a);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
