@@ -528,7 +528,12 @@ fn acc_outer_first<T: Real, const R: usize, const C: usize, const K: usize>(
 }
 
 /// The tiled body of [`acc_outer`]: columns of `dW` four at a time over `batch` columns.
-#[inline(always)]
+/// Not inlined on soft-float cores, for the reason of [`tr_gates`].
+#[cfg_attr(all(target_os = "none", not(target_abi = "eabihf")), inline(never))]
+#[cfg_attr(
+    not(all(target_os = "none", not(target_abi = "eabihf"))),
+    inline(always)
+)]
 fn outer_first<T: Real>(dw: &mut [T], dz: &[T], h: &[T], rows: usize, cols: usize, batch: usize) {
     // Four columns of dW at a time share every load of dz.
     let mut cs = dw.chunks_exact_mut(4 * rows);
@@ -635,9 +640,12 @@ pub(crate) fn acc_tr_mul<T: Real, const R: usize, const C: usize, const M: usize
 
 /// `out += Σ_g W_gᵀ·dz_g` over `G` gates that share one input (the LSTM's four): each output
 /// element is one dot product of length `G·R`, so its reduction is paid once instead of `G`
-/// times. Order: eight partial sums over the leading multiple of eight rows of each gate in
-/// turn (gate order), the remaining rows of each gate summed in order into a separate tail,
-/// then `((((0 + (p0 + p4)) + (p1 + p5)) + (p2 + p6)) + (p3 + p7)) + tail`, added to the output.
+/// times, and it keeps sixteen partial sums (four independent 4-wide vectors, so the additions
+/// do not wait on each other). Order: partial sums `p_k` over the rows `r ≡ k (mod 16)` of the
+/// leading multiple of sixteen rows of each gate in turn (gate order); the remaining rows of
+/// each gate summed in order into a separate `tail`; then `s_l = (p_l + p_{4+l}) + (p_{8+l} +
+/// p_{12+l})`, `res = (((0 + s_0) + s_1) + s_2) + s_3`, and `out ← (res + tail) + out`
+/// (`out ← tail + out` when `R < 16`).
 #[inline]
 pub(crate) fn acc_tr_mul_gates<
     T: Real,
@@ -653,33 +661,66 @@ pub(crate) fn acc_tr_mul_gates<
     if R == 0 || C == 0 || M == 0 {
         return;
     }
-    let w = w.map(|w| w.as_slice());
-    let dz = dz.map(|d| d.as_slice());
-    for (m, ocol) in out.as_mut_slice().chunks_exact_mut(C).enumerate() {
+    tr_gates(
+        out.as_mut_slice(),
+        w.map(|w| w.as_slice()),
+        dz.map(|d| d.as_slice()),
+        R,
+        C,
+    );
+}
+
+/// The body of [`acc_tr_mul_gates`] on runtime sizes. Inlined on a host and on hard-float Arm,
+/// where the sizes become constants again; on a bare-metal soft-float core (Cortex-M0/M3,
+/// RV32IMAC), where every operation is a call, one copy per scalar type and gate count serves
+/// every shape: a copy per shape does not fit in flash (measured: +32 KB over the Cortex-M3's
+/// 256 KB firmware).
+#[cfg_attr(all(target_os = "none", not(target_abi = "eabihf")), inline(never))]
+#[cfg_attr(
+    not(all(target_os = "none", not(target_abi = "eabihf"))),
+    inline(always)
+)]
+fn tr_gates<T: Real, const G: usize>(
+    out: &mut [T],
+    w: [&[T]; G],
+    dz: [&[T]; G],
+    rows: usize,
+    cols: usize,
+) {
+    for (m, ocol) in out.chunks_exact_mut(cols).enumerate() {
         for (c, o) in ocol.iter_mut().enumerate() {
-            let (mut lo, mut hi) = ([T::zero(); 4], [T::zero(); 4]);
+            let mut q = [[T::zero(); 4]; 4];
             let mut tail = T::zero();
             for (wg, dg) in w.iter().zip(&dz) {
-                let (wc, dc) = (&wg[c * R..c * R + R], &dg[m * R..m * R + R]);
-                let (w8, d8) = (wc.chunks_exact(8), dc.chunks_exact(8));
-                for (&wv, &dv) in w8.remainder().iter().zip(d8.remainder()) {
+                let (wc, dc) = (
+                    &wg[c * rows..c * rows + rows],
+                    &dg[m * rows..m * rows + rows],
+                );
+                let (w16, d16) = (wc.chunks_exact(16), dc.chunks_exact(16));
+                for (&wv, &dv) in w16.remainder().iter().zip(d16.remainder()) {
                     tail += wv * dv;
                 }
-                for (wc, dc) in w8.zip(d8) {
-                    let ((wl, wh), (dl, dh)) = (wc.split_at(4), dc.split_at(4));
-                    for ((a, &wv), &dv) in lo.iter_mut().zip(wl).zip(dl) {
-                        *a += wv * dv;
-                    }
-                    for ((a, &wv), &dv) in hi.iter_mut().zip(wh).zip(dh) {
-                        *a += wv * dv;
+                for (wc, dc) in w16.zip(d16) {
+                    for ((q, w4), d4) in
+                        q.iter_mut().zip(wc.chunks_exact(4)).zip(dc.chunks_exact(4))
+                    {
+                        for ((a, &wv), &dv) in q.iter_mut().zip(w4).zip(d4) {
+                            *a += wv * dv;
+                        }
                     }
                 }
             }
+            if rows < 16 {
+                // No partial sums: the whole dot product is the tail.
+                *o = tail + *o;
+                continue;
+            }
+            let s: [T; 4] = core::array::from_fn(|l| (q[0][l] + q[1][l]) + (q[2][l] + q[3][l]));
             // The barrier of [`dot`], for the same reason.
-            let pairs: [T; 4] = core::hint::black_box(core::array::from_fn(|k| lo[k] + hi[k]));
+            let s = core::hint::black_box(s);
             let mut res = T::zero();
-            for p in pairs {
-                res += p;
+            for v in s {
+                res += v;
             }
             *o = (res + tail) + *o;
         }
@@ -754,11 +795,17 @@ pub(crate) fn acc_param_grads<
 /// The sums run in the order the steps were pushed, so the result equals, bit for bit, calling
 /// [`acc_param_grads`] after each step. Costs `s·K·(G·R + N_A + N_X)` bytes of stack for `G`
 /// gates (`K = 8`: 5.6 KB for an `f32` LSTM with `N_A = 32`, `N_X = 16`).
-pub(crate) struct GradBuffer<T, const G: usize, const R: usize, const N_A: usize, const N_X: usize>
-{
-    dz: [SMatrix<T, R, 8>; G],
-    a: SMatrix<T, N_A, 8>,
-    x: SMatrix<T, N_X, 8>,
+pub(crate) struct GradBuffer<
+    T,
+    const G: usize,
+    const R: usize,
+    const N_A: usize,
+    const N_X: usize,
+    const K: usize,
+> {
+    dz: [SMatrix<T, R, K>; G],
+    a: SMatrix<T, N_A, K>,
+    x: SMatrix<T, N_X, K>,
     n: usize,
 }
 
@@ -769,8 +816,14 @@ pub(crate) type GateGradsMut<'a, T, const R: usize, const N_A: usize, const N_X:
     &'a mut SVector<T, R>,
 );
 
-impl<T: Real, const G: usize, const R: usize, const N_A: usize, const N_X: usize>
-    GradBuffer<T, G, R, N_A, N_X>
+impl<
+        T: Real,
+        const G: usize,
+        const R: usize,
+        const N_A: usize,
+        const N_X: usize,
+        const K: usize,
+    > GradBuffer<T, G, R, N_A, N_X, K>
 {
     /// An empty buffer.
     #[inline]
@@ -793,14 +846,17 @@ impl<T: Real, const G: usize, const R: usize, const N_A: usize, const N_X: usize
         x: &[T],
         dw: [GateGradsMut<'_, T, R, N_A, N_X>; G],
     ) {
-        let k = self.n.min(7);
+        if K == 0 {
+            return;
+        }
+        let k = self.n.min(K - 1);
         for (buf, dz) in self.dz.iter_mut().zip(dz) {
             buf.as_mut_slice()[k * R..k * R + R].copy_from_slice(dz);
         }
         self.a.as_mut_slice()[k * N_A..k * N_A + N_A].copy_from_slice(a);
         self.x.as_mut_slice()[k * N_X..k * N_X + N_X].copy_from_slice(x);
         self.n = k + 1;
-        if self.n == 8 {
+        if self.n == K {
             self.flush(dw);
         }
     }
@@ -920,22 +976,26 @@ mod tests {
         let out0 = m::<T, C, M>(27);
         let mut out = out0;
         acc_tr_mul_gates(&mut out, [&w[0], &w[1], &w[2]], [&dz[0], &dz[1], &dz[2]]);
-        let full = R - R % 8;
+        let full = R - R % 16;
         for mm in 0..M {
             for c in 0..C {
-                let mut p = [T::zero(); 8];
+                let mut p = [T::zero(); 16];
                 let mut tail = T::zero();
                 for g in 0..3 {
                     for r in full..R {
                         tail += w[g][(r, c)] * dz[g][(r, mm)];
                     }
                     for r in 0..full {
-                        p[r % 8] += w[g][(r, c)] * dz[g][(r, mm)];
+                        p[r % 16] += w[g][(r, c)] * dz[g][(r, mm)];
                     }
                 }
+                if R < 16 {
+                    assert_eq!(out[(c, mm)], tail + out0[(c, mm)], "gates {R}x{C}x{M}");
+                    continue;
+                }
                 let mut res = T::zero();
-                for k in 0..4 {
-                    res += p[k] + p[k + 4];
+                for l in 0..4 {
+                    res += (p[l] + p[4 + l]) + (p[8 + l] + p[12 + l]);
                 }
                 assert_eq!(
                     out[(c, mm)],
@@ -955,7 +1015,7 @@ mod tests {
         for steps in 0..20_u64 {
             let (mut wa, mut wx, mut b) = (m::<T, R, N_A>(1), m::<T, R, N_X>(2), m::<T, R, 1>(3));
             let (mut wa2, mut wx2, mut b2) = (wa, wx, b);
-            let mut buffer = GradBuffer::<T, 1, R, N_A, N_X>::new();
+            let mut buffer = GradBuffer::<T, 1, R, N_A, N_X, 8>::new();
             for t in 0..steps {
                 let (dz, a, x) = (
                     m::<T, R, 1>(10 + t),
@@ -987,6 +1047,7 @@ mod tests {
         check_gates::<f32, 5, 3, 10>();
         check_gates::<f32, 32, 16, 1>();
         check_gates::<f32, 37, 9, 3>();
+        check_gates::<f32, 64, 32, 4>();
         check_gates::<f64, 8, 4, 2>();
         check_gates::<f64, 70, 5, 1>();
     }

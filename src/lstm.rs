@@ -1144,12 +1144,37 @@ fn backward_seq<
     dx: &mut [SMatrix<T, N_X, M>; T_X],
     d0: StateGrads<'_, T, N_A, M>,
 ) {
-    let w = p.gates();
-    let mut dz = [SMatrix::<T, N_A, M>::zeros(); 4];
     // At batch size one the weight gradients are deferred over up to eight steps (one
     // register-tiled rank-8 update instead of eight rank-1 passes over every dW); the sums run
-    // in the same order, so the bits are those of updating after every step.
-    let mut buffer = kernel::GradBuffer::<T, 4, N_A, N_A, N_X>::new();
+    // in the same order, so the bits are those of updating after every step. Other batch sizes
+    // update after every step, and carry no buffer (it would cost stack for nothing).
+    if M == 1 {
+        backward_loop::<T, P, N_X, N_A, M, T_X, 8>(p, seq, da, dparams, dx, d0);
+    } else {
+        backward_loop::<T, P, N_X, N_A, M, T_X, 0>(p, seq, da, dparams, dx, d0);
+    }
+}
+
+/// [`backward_seq`] with a weight-gradient buffer of `K` steps (`K = 0`: none).
+fn backward_loop<
+    T: Real,
+    P: Gates<T, N_X, N_A>,
+    const N_X: usize,
+    const N_A: usize,
+    const M: usize,
+    const T_X: usize,
+    const K: usize,
+>(
+    p: &P,
+    seq: SeqRef<'_, T, N_X, N_A, M, T_X>,
+    da: &[SMatrix<T, N_A, M>; T_X],
+    dparams: &mut P,
+    dx: &mut [SMatrix<T, N_X, M>; T_X],
+    d0: StateGrads<'_, T, N_A, M>,
+) {
+    let w = p.gates();
+    let mut dz = [SMatrix::<T, N_A, M>::zeros(); 4];
+    let mut buffer = kernel::GradBuffer::<T, 4, N_A, N_A, N_X, K>::new();
     let mut da_next = SMatrix::<T, N_A, M>::zeros();
     let mut dc_next = SMatrix::<T, N_A, M>::zeros();
     for t in (0..T_X).rev() {
@@ -1172,19 +1197,17 @@ fn backward_seq<
             dc_prev: &mut dc_next,
         };
         step_backward(&w, &upstream, &dc_in, step, &mut dz, out);
-        if M == 1 {
+        if K > 0 && M == 1 {
             let dzs = [&dz[0], &dz[1], &dz[2], &dz[3]].map(|d| d.as_slice());
-            buffer.push(
-                dzs,
-                a_prev.as_slice(),
-                seq.x[t].as_slice(),
-                gate_grads(dparams),
-            );
+            let (a, x) = (a_prev.as_slice(), seq.x[t].as_slice());
+            buffer.push(dzs, a, x, gate_grads(dparams));
         } else {
             acc_gate_grads(dparams.gates_mut(), &dz, a_prev, &seq.x[t]);
         }
     }
-    buffer.flush(gate_grads(dparams));
+    if K > 0 {
+        buffer.flush(gate_grads(dparams));
+    }
     *d0.da0 = da_next;
     *d0.dc0 = dc_next;
 }
