@@ -22,6 +22,8 @@
 # The toolchain is pinned by rust-toolchain.toml in this directory. Exit status 0 iff every
 # check passed.
 set -euo pipefail
+# The ELFs are read from target/<triple>/release: build there whatever the environment says.
+unset CARGO_TARGET_DIR
 cd "$(dirname "$0")"
 
 ALL_TARGETS="thumbv7em-none-eabihf thumbv7m-none-eabi thumbv6m-none-eabi riscv32imac-unknown-none-elf"
@@ -62,8 +64,10 @@ fi
 
 step "rustup: the pinned toolchain, its targets and llvm-tools"
 channel=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+pinned=1 # the counts are exact for this toolchain only
 if ! rustup toolchain list | grep -q "^$channel"; then
     if ! rustup toolchain install "$channel" --profile minimal; then
+        pinned=0
         # Offline or no such toolchain: the checks still hold with the default toolchain; only
         # the instruction counts (measured with $channel) may differ.
         RUSTUP_TOOLCHAIN=$(rustup default | cut -d' ' -f1)
@@ -169,7 +173,7 @@ region_counts() {
 }
 
 COLS=(target core rustc flash_B text_B rodata_B static_ram_B stack_hwm_B ram_B
-    marker_insns expf_x32 tanhf_x32
+    marker_insns sigmoid_x32 tanh_x32
     course_rnn_fwd course_rnn_bwd course_rnn_train_step
     course_lstm_fwd course_lstm_bwd course_lstm_train_step
     kws_fwd kws_bwd kws_train_step bm_train_step bm_config
@@ -311,12 +315,12 @@ for t in $TARGETS; do
     # div A B [decimals]: A / B, or n/a when either is missing.
     div() { if [[ $1 == n/a || $2 == n/a || -z $1 ]]; then echo n/a; else awk -v a="$1" -v b="$2" -v d="${3:-0}" 'BEGIN { printf "%.*f", d, a / b }'; fi; }
     add() { if [[ $1 == n/a || $2 == n/a ]]; then echo n/a; else echo $(($1 + $2)); fi; }
-    # share E T FWD: estimated percentage of a forward step spent in E expf and T tanhf calls,
+    # share E T FWD: estimated percentage of a forward step spent in E sigmoid (exp) and T tanh calls,
     # each at its average cost over the 32 calls of the activations phase.
-    share() { awk -v e="$1" -v t="$2" -v f="$3" -v ce="$(get expf_x32)" -v ct="$(get tanhf_x32)" \
+    share() { awk -v e="$1" -v t="$2" -v f="$3" -v ce="$(get sigmoid_x32)" -v ct="$(get tanh_x32)" \
         'BEGIN { printf "%.0f%%", 100 * (e * ce / 32 + t * ct / 32) / f }'; }
     row=("$t" "$(core_name "$t")" "$RUSTC_VERSION" "$flash" "$text" "$rodata" "$ram" "$stack" "$(region_len "$map" RAM)"
-        "$(get marker_overhead)" "$(get expf_x32)" "$(get tanhf_x32)"
+        "$(get marker_overhead)" "$(get sigmoid_x32)" "$(get tanh_x32)"
         "$(get course_rnn_fwd)" "$(get course_rnn_bwd)" "$(get course_rnn_train_step)"
         "$(get course_lstm_fwd)" "$(get course_lstm_bwd)" "$(get course_lstm_train_step)"
         "$(get kws_fwd)" "$(get kws_bwd)" "$(get kws_train_step)" "$(get bm_train_step)" "$bmcfg"
@@ -421,11 +425,11 @@ awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
         line("forward + backward (gradient 27 KB in RAM)", "kws_fwdbwd_per_step", "na")
         line("full training step (model copied to RAM, Adam; ~117 KB)", "kws_train_per_step", "na")
         sec("| **what dominates**")
-        line("32 × `expf`", "expf_x32")
-        line("32 × `tanhf`", "tanhf_x32")
-        line("≈ share of `expf`/`tanhf` in a course LSTM forward step (170 + 100 calls)", "course_lstm_act_share")
-        line("≈ share of `expf`/`tanhf` in a keyword-spotting frame (108 + 64 calls)", "kws_act_share")
-        line("≈ share of `expf`/`tanhf` in a streamed stacked-GRU step (4·N_A + 2·N_A calls)", "stack_act_share")
+        line("32 × σ (`activation::sigmoid_in_place`)", "sigmoid_x32")
+        line("32 × tanh (`activation::tanh_in_place`)", "tanh_x32")
+        line("≈ share of the activations in a course LSTM forward step (170 + 100 calls)", "course_lstm_act_share")
+        line("≈ share of the activations in a keyword-spotting frame (108 + 64 calls)", "kws_act_share")
+        line("≈ share of the activations in a streamed stacked-GRU step (4·N_A + 2·N_A calls)", "stack_act_share")
         sec("| **stacked GRU streamed from flash** (`Model<Stack<Gru<f32, 16, N_A>, Gru<f32, N_A, N_A>>, Dense<f32, N_A, 12>>`, `M=1`), per frame:")
         line("configuration", "stack_config")
         line("one streamed step (`Stream::step`, frame 8 of 16)", "stack_step")
@@ -485,6 +489,35 @@ awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
         }' "$OUT/stack-phases.tsv"
 } >>"$OUT/report.md"
 cat "$OUT/report.md"
+
+# ---- the published tables must be this run's ----------------------------------------------------
+# The counts depend only on the code and the pinned rustc: the checkout path and CARGO_HOME do not
+# move them (measured on the M4F at three commits: the same counts from checkouts at four path
+# lengths and with another CARGO_HOME). The flash rows do move, by a few bytes: panic locations
+# embed the paths, and cargo's metadata hash of the path dependency (`tinyrnn`, outside this
+# workspace) changes the symbol names and so the order of the functions (up to 24 bytes on the
+# M4F; still 4 bytes with --remap-path-prefix). A README that disagrees with this run is stale:
+# a code change moved the counts and the table was not regenerated (issue 9: the README's
+# 32,540 were counted at 005b78a, the code of 091f0c2 counts 35,119). So every row of the run's
+# table but the flash rows and the wall time must appear verbatim in README.md, and every row
+# of the stack table in examples/firmware/README.md. Only with all four targets and the pinned
+# toolchain; CHECK_README=0 skips it while iterating.
+if [ "${CHECK_README:-1}" = 1 ] && [ "$pinned" = 1 ] && [ "$TARGETS" = "$ALL_TARGETS" ]; then
+    stale_rows() { # stale_rows FILE: the table rows on stdin that FILE lacks
+        while IFS= read -r l; do grep -qxF -- "$l" "$1" || echo "  $l"; done
+    }
+    stale=$(
+        awk 'NF == 0 { exit } /^\| /' "$OUT/report.md" | grep -v -e 'QEMU wall time' -e '^| flash' -e '^| &nbsp;&nbsp;of which' |
+            stale_rows ../../README.md
+        awk '/^Stack high-water mark per phase/ { on = 1; next } on && /^\| /' "$OUT/report.md" | stale_rows README.md
+    )
+    if [ -z "$stale" ]; then
+        ok "README.md and examples/firmware/README.md show this run's counts"
+    else
+        bad "README tables differ from this run (copy the tables of $OUT/report.md into README.md#on-microcontrollers and examples/firmware/README.md); rows not found:"
+        echo "$stale" | head -20
+    fi
+fi
 echo
 echo "Stacked GRU, streamed from flash (Stream::step, batch 1):"
 sed 's/^/  /' "$OUT/stack-gru.txt"

@@ -17,7 +17,7 @@
 //!
 //! | phase | configuration | outputs |
 //! |---|---|---|
-//! | [`activations`] | 32 `expf`, 32 `tanhf` | the values |
+//! | [`activations`] | 32 σ, 32 `tanh` (the crate's) | the values |
 //! | [`course_rnn`], [`course_lstm`] | `N_X=3, N_A=5, N_Y=2, M=10, T_X=4`, inputs from [`Rng`] | every tape and gradient tensor |
 //! | [`course_rnn_train_step`], [`course_lstm_train_step`] | the same, one Adam `train_step` | loss, updated weights |
 //! | [`kws_forward`] | `N_X=16, N_A=32, N_Y=12, M=1, T_X=8`, weights from a `static` in flash | `a`, `c`, `ŷ` |
@@ -38,8 +38,8 @@ use tinyrnn::optim::{Adam, Clip};
 use tinyrnn::params::Zeroed;
 use tinyrnn::train::{LstmWorkspace, RnnWorkspace};
 use tinyrnn::{
-    Dense, Error, Gru, Layer, LstmGrads, LstmParams, LstmTape, Model, Params, Real, RnnGrads,
-    RnnParams, RnnTape, Stack, Stream,
+    Dense, Error, Gru, Layer, LstmGrads, LstmParams, LstmTape, Model, Params, RnnGrads, RnnParams,
+    RnnTape, Stack, Stream,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -132,15 +132,24 @@ fn fill_params<P: Params<f32>>(rng: &mut Rng, p: &mut P) {
 // Activations.
 // ---------------------------------------------------------------------------------------------
 
-/// 32 `libm::expf` and 32 `libm::tanhf` calls on `x = -3.875, -3.625, …, 3.875`: what a gate
-/// activation costs, next to the matrix products.
+/// The crate's activations on 32 values `x = -3.875, -3.625, …, 3.875`
+/// ([`tinyrnn::activation::sigmoid_in_place`], [`tinyrnn::activation::tanh_in_place`]): what a
+/// gate activation costs, next to the matrix products.
 #[inline(never)]
 pub fn activations(probe: &mut impl Probe, sink: &mut impl Sink) {
-    let x: [f32; 32] = black_box(core::array::from_fn(|k| (k as f32 - 15.5) / 4.0));
-    let e = probe.region("expf_x32", || x.map(Real::exp_libm));
-    let t = probe.region("tanhf_x32", || x.map(Real::tanh_libm));
-    sink.tensor("", "expf", &mut e.iter().copied());
-    sink.tensor("", "tanhf", &mut t.iter().copied());
+    let x: SMatrix<f32, 32, 1> = black_box(SMatrix::from_fn(|k, _| (k as f32 - 15.5) / 4.0));
+    let s = probe.region("sigmoid_x32", || {
+        let mut s = x;
+        tinyrnn::activation::sigmoid_in_place(&mut s);
+        s
+    });
+    let t = probe.region("tanh_x32", || {
+        let mut t = x;
+        tinyrnn::activation::tanh_in_place(&mut t);
+        t
+    });
+    sink.tensor("", "sigmoid", &mut s.iter().copied());
+    sink.tensor("", "tanh", &mut t.iter().copied());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,9 +168,9 @@ pub const C_M: usize = 10;
 pub const C_TX: usize = 4;
 /// Multiply-accumulates of one LSTM forward step (all `M` columns): four gates, output layer.
 pub const C_LSTM_MACS_PER_STEP: usize = C_M * (4 * C_NA * (C_NA + C_NX) + C_NY * C_NA);
-/// `expf` calls of one LSTM forward step: a sigmoid per gate unit (3 gates), softmax.
+/// Exponentials of one LSTM forward step: a sigmoid per gate unit (3 gates), softmax.
 pub const C_LSTM_EXPF_PER_STEP: usize = C_M * (3 * C_NA + C_NY);
-/// `tanhf` calls of one LSTM forward step: candidate and `tanh(c)`.
+/// `tanh` evaluations of one LSTM forward step: candidate and `tanh(c)`.
 pub const C_LSTM_TANHF_PER_STEP: usize = C_M * 2 * C_NA;
 /// Multiply-accumulates of one RNN forward step (all `M` columns).
 pub const C_RNN_MACS_PER_STEP: usize = C_M * (C_NA * (C_NA + C_NX) + C_NY * C_NA);
@@ -291,9 +300,9 @@ pub const K_NY: usize = 12;
 pub const K_TX: usize = 8;
 /// Multiply-accumulates of one forward step (batch 1): gates and output layer.
 pub const K_MACS_PER_STEP: usize = 4 * K_NA * (K_NA + K_NX) + K_NY * K_NA;
-/// `expf` calls of one forward step (batch 1): three sigmoid gates, softmax.
+/// Exponentials of one forward step (batch 1): three sigmoid gates, softmax.
 pub const K_EXPF_PER_STEP: usize = 3 * K_NA + K_NY;
-/// `tanhf` calls of one forward step (batch 1).
+/// `tanh` evaluations of one forward step (batch 1).
 pub const K_TANHF_PER_STEP: usize = 2 * K_NA;
 /// The seed of the flash model's weights (`model.rs` is generated from it).
 pub const KWS_SEED: u64 = 7;
@@ -411,11 +420,11 @@ pub type StackModel<const N_A: usize> =
 pub const fn stack_macs_per_step(n_a: usize) -> usize {
     3 * n_a * (S_NX + n_a) + 3 * n_a * (n_a + n_a) + S_NY * n_a
 }
-/// `expf` calls of one streamed step: the update and reset gates of both layers (`σ`).
+/// Sigmoids of one streamed step: the update and reset gates of both layers.
 pub const fn stack_expf_per_step(n_a: usize) -> usize {
     2 * 2 * n_a
 }
-/// `tanhf` calls of one streamed step: the candidate of both layers.
+/// `tanh` evaluations of one streamed step: the candidate of both layers.
 pub const fn stack_tanhf_per_step(n_a: usize) -> usize {
     2 * n_a
 }
