@@ -50,6 +50,24 @@ pub enum Error {
         /// What is wrong with it.
         problem: TensorProblem,
     },
+    /// An optimizer step would have written a NaN or an infinity into a parameter or into the
+    /// optimizer's state (a learning rate too large, a gradient too large for it). Nothing was
+    /// written: the model and the optimizer are as before the call.
+    NonFiniteUpdate {
+        /// The parameter tensor (by [`Params::names`](crate::Params::names)).
+        what: &'static str,
+        /// Its position in the tensor (nalgebra's column-major order).
+        index: usize,
+    },
+    /// An optimizer or clipping setting that cannot work (a learning rate that is not finite
+    /// and positive, a momentum or `β` outside `[0, 1)`, a negative `ε`, a clipping threshold
+    /// that is not finite and positive). Checked before anything is written.
+    InvalidSetting {
+        /// Which setting.
+        what: &'static str,
+        /// What it must be.
+        requirement: &'static str,
+    },
     /// A class-index target was not below the number of classes `N_Y`.
     ClassOutOfRange {
         /// The class index given.
@@ -71,6 +89,13 @@ impl fmt::Display for Error {
                 write!(f, "{what}: value at index {index} is NaN or infinite")
             }
             Error::Tensor { id, problem } => write!(f, "{id}: {problem}"),
+            Error::NonFiniteUpdate { what, index } => write!(
+                f,
+                "{what}: the update at index {index} would be NaN or infinite; nothing was changed"
+            ),
+            Error::InvalidSetting { what, requirement } => {
+                write!(f, "{what}: must be {requirement}")
+            }
             Error::ClassOutOfRange { index, classes } => {
                 write!(
                     f,

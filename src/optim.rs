@@ -18,11 +18,11 @@
 //! let mut g = RnnParams::<f32, 2, 3, 1>::zeros();
 //! g.ba.fill(10.0);
 //! let mut adam = Adam::new(0.01).with_clip(Clip::GlobalNorm(1.0));
-//! adam.step(&mut p, &g);
+//! adam.step(&mut p, &g).unwrap();
 //! assert!((p.ba[0] + 0.01).abs() < 1e-6); // Adam's first step moves each weight by ≈ lr
 //! ```
 
-use crate::{Params, Real};
+use crate::{Error, Params, Real};
 
 /// Gradient clipping applied by an optimizer before its update.
 ///
@@ -43,6 +43,22 @@ pub enum Clip<T> {
 }
 
 impl<T: Real> Clip<T> {
+    /// Checks the threshold: finite and positive (a negative one would turn descent into
+    /// ascent).
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{optim::Clip, Error};
+    /// assert_eq!(Clip::GlobalNorm(1.0_f32).validate(), Ok(()));
+    /// assert!(matches!(Clip::Value(-1.0_f32).validate(), Err(Error::InvalidSetting { .. })));
+    /// ```
+    pub fn validate(&self) -> Result<(), Error> {
+        match *self {
+            Clip::None => Ok(()),
+            Clip::Value(max) | Clip::GlobalNorm(max) => positive("clip threshold", max),
+        }
+    }
+
     /// The factor the global-norm clip multiplies every gradient scalar by (1 otherwise).
     fn scale<P: Params<T>>(&self, grads: &P) -> T {
         match *self {
@@ -81,14 +97,51 @@ impl<T: Real> Clip<T> {
 ///     let mut p = RnnParams::zeros();
 ///     let mut g = RnnParams::zeros();
 ///     g.wax[0] = 1.0;
-///     opt.step(&mut p, &g);
+///     opt.step(&mut p, &g).unwrap();
 ///     p.wax[0]
 /// }
 /// assert_eq!(descend(&mut Sgd::new(0.5)), -0.5);
 /// ```
 pub trait Optimizer<T: Real, P: Params<T>> {
-    /// Updates `params` one step against `grads`.
-    fn step(&mut self, params: &mut P, grads: &P);
+    /// Updates `params` one step against `grads`, **atomically**: the settings are checked,
+    /// then every new value (parameters and optimizer state) is computed and checked to be
+    /// finite, and only then written. On an error nothing is changed:
+    /// [`Error::InvalidSetting`] for a setting that cannot work, [`Error::NonFiniteUpdate`]
+    /// (naming the tensor and index) for an update that would overflow or hit a NaN.
+    fn step(&mut self, params: &mut P, grads: &P) -> Result<(), Error>;
+}
+
+/// `Ok` if `x` is finite and positive.
+fn positive<T: Real>(what: &'static str, x: T) -> Result<(), Error> {
+    if x.is_finite() && x > T::zero() {
+        Ok(())
+    } else {
+        Err(Error::InvalidSetting {
+            what,
+            requirement: "finite and positive",
+        })
+    }
+}
+
+/// `Ok` if `x` is in `[0, 1)`.
+fn unit<T: Real>(what: &'static str, x: T) -> Result<(), Error> {
+    if x >= T::zero() && x < T::one() {
+        Ok(())
+    } else {
+        Err(Error::InvalidSetting {
+            what,
+            requirement: "in [0, 1)",
+        })
+    }
+}
+
+/// The error for the first scalar whose update is not finite.
+fn non_finite<T: Real>(what: &'static str, index: usize, values: &[T]) -> Result<(), Error> {
+    if values.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(Error::NonFiniteUpdate { what, index })
+    }
 }
 
 /// Plain stochastic gradient descent: `θ ← θ − lr·g`.
@@ -101,7 +154,7 @@ pub trait Optimizer<T: Real, P: Params<T>> {
 /// let mut p = RnnParams::<f64, 1, 1, 1>::zeros();
 /// let mut g = RnnParams::<f64, 1, 1, 1>::zeros();
 /// g.waa[0] = 8.0;
-/// Sgd::new(0.1).with_clip(Clip::Value(5.0)).step(&mut p, &g);
+/// Sgd::new(0.1).with_clip(Clip::Value(5.0)).step(&mut p, &g).unwrap();
 /// assert_eq!(p.waa[0], -0.5); // the gradient was clipped to 5
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -140,13 +193,22 @@ impl<T: Real> Sgd<T> {
 }
 
 impl<T: Real, P: Params<T>> Optimizer<T, P> for Sgd<T> {
-    fn step(&mut self, params: &mut P, grads: &P) {
+    fn step(&mut self, params: &mut P, grads: &P) -> Result<(), Error> {
+        positive("lr", self.lr)?;
+        self.clip.validate()?;
         let s = self.clip.scale(grads);
-        for (p, g) in params.tensors_mut().zip(grads.tensors()) {
-            for (p, &g) in p.iter_mut().zip(g) {
-                *p -= self.lr * self.clip.apply(g, s);
+        let update = |p: T, g: T| p - self.lr * self.clip.apply(g, s);
+        for ((what, p), g) in P::names().zip(params.tensors()).zip(grads.tensors()) {
+            for (i, (&p, &g)) in p.iter().zip(g).enumerate() {
+                non_finite(what, i, &[update(p, g)])?;
             }
         }
+        for (p, g) in params.tensors_mut().zip(grads.tensors()) {
+            for (p, &g) in p.iter_mut().zip(g) {
+                *p = update(*p, g);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -163,8 +225,8 @@ impl<T: Real, P: Params<T>> Optimizer<T, P> for Sgd<T> {
 /// let mut g = RnnParams::<f64, 1, 1, 1>::zeros();
 /// g.by[0] = 1.0;
 /// let mut opt = Momentum::new(0.1, 0.9);
-/// opt.step(&mut p, &g); // v = 1,   θ = −0.1
-/// opt.step(&mut p, &g); // v = 1.9, θ = −0.29
+/// opt.step(&mut p, &g).unwrap(); // v = 1,   θ = −0.1
+/// opt.step(&mut p, &g).unwrap(); // v = 1.9, θ = −0.29
 /// assert!((p.by[0] + 0.29).abs() < 1e-15);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -213,18 +275,36 @@ impl<T: Real, P: Params<T>> Momentum<T, P> {
 }
 
 impl<T: Real, P: Params<T>> Optimizer<T, P> for Momentum<T, P> {
-    fn step(&mut self, params: &mut P, grads: &P) {
+    fn step(&mut self, params: &mut P, grads: &P) -> Result<(), Error> {
+        positive("lr", self.lr)?;
+        unit("momentum", self.momentum)?;
+        self.clip.validate()?;
         let s = self.clip.scale(grads);
+        let (lr, mu, clip) = (self.lr, self.momentum, self.clip);
+        let update = |p: T, g: T, v: T| {
+            let v = mu * v + clip.apply(g, s);
+            (p - lr * v, v)
+        };
+        let tensors = P::names()
+            .zip(params.tensors())
+            .zip(grads.tensors())
+            .zip(self.velocity.tensors());
+        for (((what, p), g), v) in tensors {
+            for (i, ((&p, &g), &v)) in p.iter().zip(g).zip(v).enumerate() {
+                let (p, v) = update(p, g, v);
+                non_finite(what, i, &[p, v])?;
+            }
+        }
         let tensors = params
             .tensors_mut()
             .zip(grads.tensors())
             .zip(self.velocity.tensors_mut());
         for ((p, g), v) in tensors {
             for ((p, &g), v) in p.iter_mut().zip(g).zip(v.iter_mut()) {
-                *v = self.momentum * *v + self.clip.apply(g, s);
-                *p -= self.lr * *v;
+                (*p, *v) = update(*p, g, *v);
             }
         }
+        Ok(())
     }
 }
 
@@ -244,7 +324,7 @@ impl<T: Real, P: Params<T>> Optimizer<T, P> for Momentum<T, P> {
 /// let mut g = RnnParams::<f64, 1, 1, 1>::zeros();
 /// g.wax[0] = 4.0;
 /// let mut adam = Adam::new(0.001);
-/// adam.step(&mut p, &g);
+/// adam.step(&mut p, &g).unwrap();
 /// // m̂ = g and v̂ = g² after one step, so the update is lr·g/(|g| + ε) ≈ lr.
 /// assert!((p.wax[0] + 0.001).abs() < 1e-11);
 /// assert_eq!(adam.steps(), 1);
@@ -337,28 +417,47 @@ impl<T: Real, P: Params<T>> Adam<T, P> {
 }
 
 impl<T: Real, P: Params<T>> Optimizer<T, P> for Adam<T, P> {
-    fn step(&mut self, params: &mut P, grads: &P) {
+    fn step(&mut self, params: &mut P, grads: &P) -> Result<(), Error> {
+        positive("lr", self.lr)?;
+        unit("beta1", self.beta1)?;
+        unit("beta2", self.beta2)?;
+        positive("eps", self.eps)?;
+        self.clip.validate()?;
         let s = self.clip.scale(grads);
-        self.steps = self.steps.saturating_add(1);
-        self.beta1_power *= self.beta1;
-        self.beta2_power *= self.beta2;
+        let (b1, b2, eps, clip) = (self.beta1, self.beta2, self.eps, self.clip);
+        let (b1_power, b2_power) = (self.beta1_power * b1, self.beta2_power * b2);
         let one = T::one();
         // θ −= lr/(1−β1^t) · m / (√(v/(1−β2^t)) + ε)
-        let step = self.lr / (one - self.beta1_power);
-        let v_scale = one / (one - self.beta2_power);
-        let (b1, b2) = (self.beta1, self.beta2);
+        let step = self.lr / (one - b1_power);
+        let v_scale = one / (one - b2_power);
+        let update = |p: T, g: T, m: T, v: T| {
+            let g = clip.apply(g, s);
+            let m = b1 * m + (one - b1) * g;
+            let v = b2 * v + (one - b2) * g * g;
+            (p - step * m / ((v * v_scale).sqrt_libm() + eps), m, v)
+        };
+        let tensors = P::names()
+            .zip(params.tensors())
+            .zip(grads.tensors())
+            .zip(self.m.tensors().zip(self.v.tensors()));
+        for (((what, p), g), (m, v)) in tensors {
+            for (i, ((&p, &g), (&m, &v))) in p.iter().zip(g).zip(m.iter().zip(v)).enumerate() {
+                let (p, m, v) = update(p, g, m, v);
+                non_finite(what, i, &[p, m, v])?;
+            }
+        }
         let tensors = params
             .tensors_mut()
             .zip(grads.tensors())
             .zip(self.m.tensors_mut().zip(self.v.tensors_mut()));
         for ((p, g), (m, v)) in tensors {
             for ((p, &g), (m, v)) in p.iter_mut().zip(g).zip(m.iter_mut().zip(v.iter_mut())) {
-                let g = self.clip.apply(g, s);
-                *m = b1 * *m + (one - b1) * g;
-                *v = b2 * *v + (one - b2) * g * g;
-                *p -= step * *m / ((*v * v_scale).sqrt_libm() + self.eps);
+                (*p, *m, *v) = update(*p, g, *m, *v);
             }
         }
+        self.steps = self.steps.saturating_add(1);
+        (self.beta1_power, self.beta2_power) = (b1_power, b2_power);
+        Ok(())
     }
 }
 
@@ -384,7 +483,7 @@ mod tests {
         let mut adam = Adam::<f64, P>::new(lr);
         let (g1, g2) = (0.5, -2.0);
 
-        adam.step(&mut p, &grads(g1, 0.0));
+        adam.step(&mut p, &grads(g1, 0.0)).unwrap();
         let (m1, v1) = ((1.0 - b1) * g1, (1.0 - b2) * g1 * g1);
         let (mh, vh) = (m1 / (1.0 - b1), v1 / (1.0 - b2));
         let p1 = 1.0 - lr * mh / (vh.sqrt() + eps);
@@ -392,7 +491,7 @@ mod tests {
         assert!((adam.m.wax[0] - m1).abs() < 1e-15);
         assert!((adam.v.wax[0] - v1).abs() < 1e-15);
 
-        adam.step(&mut p, &grads(g2, 0.0));
+        adam.step(&mut p, &grads(g2, 0.0)).unwrap();
         let (m2, v2) = (b1 * m1 + (1.0 - b1) * g2, b2 * v1 + (1.0 - b2) * g2 * g2);
         let (mh, vh) = (m2 / (1.0 - b1 * b1), v2 / (1.0 - b2 * b2));
         let p2 = p1 - lr * mh / (vh.sqrt() + eps);
@@ -405,8 +504,8 @@ mod tests {
     fn momentum_by_hand() {
         let mut p = P::zeros();
         let mut opt = Momentum::<f64, P>::new(0.5, 0.8);
-        opt.step(&mut p, &grads(1.0, -1.0)); // v = 1, θ = -0.5
-        opt.step(&mut p, &grads(2.0, 0.0)); // v = 0.8 + 2 = 2.8, θ = -0.5 - 1.4
+        opt.step(&mut p, &grads(1.0, -1.0)).unwrap(); // v = 1, θ = -0.5
+        opt.step(&mut p, &grads(2.0, 0.0)).unwrap(); // v = 0.8 + 2 = 2.8, θ = -0.5 - 1.4
         assert!((p.wax[0] + 1.9).abs() < 1e-15);
         // waa: v = -1 then -0.8: θ = 0.5 + 0.4
         assert!((p.waa[0] - 0.9).abs() < 1e-15);
@@ -418,19 +517,22 @@ mod tests {
         let mut p = P::zeros();
         Sgd::new(1.0)
             .with_clip(Clip::Value(1.0))
-            .step(&mut p, &grads(3.0, -0.25));
+            .step(&mut p, &grads(3.0, -0.25))
+            .unwrap();
         assert_eq!((p.wax[0], p.waa[0]), (-1.0, 0.25));
         // Global norm: (3, 4) has norm 5; clipped to norm 1 it is (0.6, 0.8).
         let mut p = P::zeros();
         Sgd::new(1.0)
             .with_clip(Clip::GlobalNorm(1.0))
-            .step(&mut p, &grads(3.0, 4.0));
+            .step(&mut p, &grads(3.0, 4.0))
+            .unwrap();
         assert!((p.wax[0] + 0.6).abs() < 1e-15 && (p.waa[0] + 0.8).abs() < 1e-15);
         // Below the threshold nothing changes.
         let mut p = P::zeros();
         Sgd::new(1.0)
             .with_clip(Clip::GlobalNorm(10.0))
-            .step(&mut p, &grads(3.0, 4.0));
+            .step(&mut p, &grads(3.0, 4.0))
+            .unwrap();
         assert_eq!((p.wax[0], p.waa[0]), (-3.0, -4.0));
     }
 }

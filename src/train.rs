@@ -51,7 +51,7 @@
 //!     ws.accumulate(&model, x, &Target::ClassLast(labels))?;
 //! }
 //! ws.param_grads_mut().scale(1.0 / batches.len() as f64);
-//! opt.step(&mut model, ws.param_grads());
+//! opt.step(&mut model, ws.param_grads())?; // atomic: on an error the model is unchanged
 //! # Ok::<(), tinyrnn::Error>(())
 //! ```
 
@@ -314,8 +314,12 @@ where
     /// [`Workspace::param_grads`], and returns the loss (a mean, see [`crate::loss`]).
     ///
     /// Errors: the target is checked first ([`Target::validate`]): a class index
-    /// `≥ N_Y` or a non-finite probability or value is an error and nothing is written. A
-    /// non-finite loss (a diverged model) returns `Error::NonFinite { what: "loss", .. }`.
+    /// `≥ N_Y` or a non-finite probability or value is an error and nothing is written. Then
+    /// the loss is computed before anything is added to the gradient: a non-finite loss (a NaN
+    /// or infinite input, a diverged model) returns `Error::NonFinite { what: "loss", .. }`
+    /// and leaves the gradient as it was. (Finite inputs and loss whose backward pass
+    /// overflows do change it; [`Workspace::train_step`] and the optimizers' atomic `step`
+    /// then refuse to update the model.)
     ///
     /// # Example
     /// ```
@@ -343,17 +347,14 @@ where
         model.forward_body(x, &mut self.tape);
         let h = N::hidden(&self.tape);
         let scale = target.mean_scale();
-        let mut loss = T::zero();
         let (mut z, mut dz) = (SMatrix::<T, N_Y, M>::zeros(), SMatrix::<T, N_Y, M>::zeros());
-        let steps = h.iter().zip(self.dh.iter_mut()).zip(self.y_pred.iter_mut());
-        for (t, ((ht, dht), yt)) in steps.enumerate() {
-            match target.at(t) {
-                None => *dht = N::H::ZEROS,
-                Some(step) => {
-                    model.head_forward(ht, &mut z);
-                    loss += step_loss(&z, step, scale, yt, &mut dz);
-                    model.head_backward(ht, &dz, &mut self.grads, dht);
-                }
+        // First the loss, with nothing added to the gradient yet: a NaN or infinite input or
+        // a diverged model is an error that leaves the gradient as it was.
+        let mut loss = T::zero();
+        for (t, (ht, yt)) in h.iter().zip(self.y_pred.iter_mut()).enumerate() {
+            if let Some(step) = target.at(t) {
+                model.head_forward(ht, &mut z);
+                loss += step_loss(&z, step, scale, yt, &mut dz);
             }
         }
         if !loss.is_finite() {
@@ -362,6 +363,18 @@ where
                 index: 0,
             });
         }
+        // Then the gradients (the output layer's values recomputed: the same bits).
+        let steps = h.iter().zip(self.dh.iter_mut()).zip(self.y_pred.iter_mut());
+        for (t, ((ht, dht), yt)) in steps.enumerate() {
+            match target.at(t) {
+                None => *dht = N::H::ZEROS,
+                Some(step) => {
+                    model.head_forward(ht, &mut z);
+                    step_loss(&z, step, scale, yt, &mut dz);
+                    model.head_backward(ht, &dz, &mut self.grads, dht);
+                }
+            }
+        }
         model.backward_body(x, &mut self.tape, &self.dh, &mut self.grads, &mut self.dx);
         Ok(loss)
     }
@@ -369,8 +382,9 @@ where
     /// One complete training step: zero the gradient, [`Workspace::accumulate`] one batch,
     /// and update the model with the optimizer. Returns the batch's loss.
     ///
-    /// If the loss or any gradient is not finite, returns an error and leaves the model and
-    /// the optimizer untouched.
+    /// If the loss or any gradient is not finite, or the update would write a NaN or an
+    /// infinity ([`Optimizer::step`] is atomic), returns an error and leaves the model and the
+    /// optimizer untouched.
     ///
     /// # Example
     /// ```
@@ -401,7 +415,7 @@ where
         self.zero_grads();
         let loss = self.accumulate(model, x, target)?;
         self.param_grads().check_finite()?;
-        opt.step(model, self.param_grads());
+        opt.step(model, self.param_grads())?;
         Ok(loss)
     }
 

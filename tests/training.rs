@@ -192,7 +192,7 @@ fn optimizers_share_one_interface() {
         let mut p = RnnParams::<f64, 1, 2, 1>::zeros();
         let mut g = RnnParams::<f64, 1, 2, 1>::zeros();
         g.ba.fill(1.0);
-        opt.step(&mut p, &g);
+        opt.step(&mut p, &g).unwrap();
         p.ba[0]
     }
     assert_eq!(one_step(Sgd::new(0.5)), -0.5);
