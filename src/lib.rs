@@ -141,6 +141,21 @@
 //! The minimum supported Rust version is 1.89 (nalgebra 0.35's).
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
+// No panics in the library: none of these is allowed outside tests. (`indexing_slicing` and
+// `arithmetic_side_effects` are not enabled: the kernels index fixed-size storage with ranges
+// the const shapes bound, and every arithmetic operation on `T` is floating point; the
+// integer index arithmetic is bounded by the same shapes.)
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
 #![deny(missing_docs)]
 
 pub mod activation;

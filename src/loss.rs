@@ -162,7 +162,8 @@ impl<'a, T: Real, const N_Y: usize, const M: usize, const T_X: usize> Target<'a,
     /// assert!(matches!(t.at(2), Some(StepTarget::Class(_))));
     /// ```
     pub fn at(&self, t: usize) -> Option<StepTarget<'a, T, N_Y, M>> {
-        let last = t + 1 == T_X;
+        // Not `t + 1 == T_X`: that overflows (a panic in debug builds) for t = usize::MAX.
+        let last = T_X.checked_sub(1) == Some(t);
         match *self {
             Target::ClassLast(k) if last => Some(StepTarget::Class(k)),
             Target::ProbLast(p) if last => Some(StepTarget::Prob(p)),

@@ -136,6 +136,12 @@ impl<T: Real, L: Step<T, M>, const M: usize> Stream<T, L, M> {
 
     /// Back to the zero state (a new sequence starts).
     ///
+    /// This is also how a stream recovers from a NaN or infinite sample: such a sample makes
+    /// the state NaN, and a recurrent state that holds a NaN keeps it (`0·NaN` is NaN), so
+    /// every later output is NaN until `reset()` (or [`Stream::from_state`] with a finite
+    /// state); after it the stream gives exactly what a new one gives. Check samples from an
+    /// untrusted source with [`crate::params::check_finite`] before stepping.
+    ///
     /// # Example
     /// ```
     /// use nalgebra::SMatrix;

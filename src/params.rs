@@ -298,6 +298,54 @@ pub(crate) fn check_len(what: &'static str, expected: usize, found: usize) -> Re
     }
 }
 
+/// Checks that every value of a matrix (an input step, a state) is finite: the error names
+/// `what` and the first bad index in nalgebra's column-major order (`row + R·column`).
+/// [`Params::check_finite`] does the same for every tensor of a model or a gradient.
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{params::check_finite, Error};
+///
+/// let mut x = SMatrix::<f32, 3, 2>::zeros();
+/// assert_eq!(check_finite("x", &x), Ok(()));
+/// x[(1, 1)] = f32::NAN;
+/// assert_eq!(check_finite("x", &x), Err(Error::NonFinite { what: "x", index: 4 }));
+/// ```
+pub fn check_finite<T: Real, const R: usize, const C: usize>(
+    what: &'static str,
+    m: &SMatrix<T, R, C>,
+) -> Result<(), Error> {
+    check_finite_slice(what, m.as_slice())
+}
+
+/// [`check_finite`] over a sequence (`[x⟨1⟩, …, x⟨T_X⟩]`): the index counts across the steps,
+/// `t·R·C + k` for element `k` of step `t` (zero-based), so `index / (R·C)` is the step.
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{params::check_finite_seq, Error};
+///
+/// let mut x = [SMatrix::<f64, 2, 1>::zeros(); 4];
+/// x[3][1] = f64::INFINITY;
+/// assert_eq!(check_finite_seq("x", &x), Err(Error::NonFinite { what: "x", index: 7 }));
+/// ```
+pub fn check_finite_seq<T: Real, const R: usize, const C: usize, const T_X: usize>(
+    what: &'static str,
+    x: &[SMatrix<T, R, C>; T_X],
+) -> Result<(), Error> {
+    for (t, xt) in x.iter().enumerate() {
+        if let Some(k) = xt.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                what,
+                index: t.saturating_mul(R * C).saturating_add(k),
+            });
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn check_finite_slice<T: Real>(what: &'static str, data: &[T]) -> Result<(), Error> {
     match data.iter().position(|v| !v.is_finite()) {
         None => Ok(()),

@@ -38,8 +38,8 @@ fn adam_step_that_would_overflow_is_an_error_and_changes_nothing() {
     let mut small = Adam::<f32, Model>::new(1.0e-3);
     ws.train_step(&mut model, &mut small, &x, &labels())
         .unwrap();
-    opt.m = small.m.clone();
-    opt.v = small.v.clone();
+    opt.m = small.m;
+    opt.v = small.v;
     let (before, m, v) = (bits(&model), bits(&opt.m), bits(&opt.v));
     let err = ws.train_step(&mut model, &mut opt, &x, &labels());
     assert!(matches!(err, Err(Error::NonFiniteUpdate { .. })), "{err:?}");
@@ -98,7 +98,7 @@ fn minibatch_recipe_with_an_infinite_input_does_not_reach_the_model() {
 fn settings_that_cannot_work_are_typed_errors_and_change_nothing() {
     let (mut model, mut ws, x) = setup();
     ws.accumulate(&model, &x, &labels()).unwrap();
-    let grads = ws.param_grads().clone();
+    let grads = *ws.param_grads();
     let before = bits(&model);
     let invalid = |r: Result<(), Error>, what: &str| match r {
         Err(Error::InvalidSetting { what: w, .. }) => assert_eq!(w, what),
@@ -162,4 +162,78 @@ fn non_finite_update_names_the_tensor() {
         "wia: the update at index 9 would be NaN or infinite; nothing was changed"
     );
     assert_eq!(model, Model::zeros());
+}
+
+/// `Target::at(usize::MAX)` used to overflow an addition (a panic in debug builds).
+#[test]
+fn target_at_any_index_does_not_panic() {
+    let labels = [0_usize, 1];
+    let t = Target::<f32, 3, 2, 5>::ClassLast(&labels);
+    assert!(t.at(usize::MAX).is_none());
+    assert!(t.at(4).is_some());
+    let each = [[0_usize, 1]; 5];
+    assert!(Target::<f32, 3, 2, 5>::ClassEach(&each)
+        .at(usize::MAX)
+        .is_none());
+}
+
+/// A NaN sample makes a stream's state NaN for good; `reset()` recovers it exactly.
+#[test]
+fn a_stream_recovers_from_a_nan_sample_by_reset_only() {
+    use tinyrnn::init::Initialize;
+    use tinyrnn::{params::check_finite, Gru, Lstm, Stack, Stream};
+    type Body = Stack<Lstm<f32, 2, 4>, Gru<f32, 4, 3>>;
+    let body = Body::init(&Init::default(), &mut Rng::new(9));
+    let sample = |k: usize| SMatrix::<f32, 2, 1>::new(0.1 * k as f32, -0.2);
+    let mut fresh = Stream::<f32, Body>::new();
+    let clean: Vec<_> = (0..6).map(|k| fresh.step(&body, &sample(k))).collect();
+
+    let mut s = Stream::<f32, Body>::new();
+    let bad = SMatrix::<f32, 2, 1>::new(f32::NAN, 0.0);
+    assert!(check_finite("x", &bad).is_err());
+    s.step(&body, &bad);
+    for k in 0..20 {
+        let y = s.step(&body, &sample(k % 6));
+        assert!(y.iter().all(|v| v.is_nan()), "step {k}: the NaN stays");
+    }
+    s.reset();
+    for (k, want) in clean.iter().enumerate() {
+        assert_eq!(s.step(&body, &sample(k)), *want, "after reset, step {k}");
+    }
+}
+
+/// The documented range (README, "Guarantees"): with every weight and input within `B`, where
+/// `(N_IN + N_A + 1)·B·max(B, 1) ≤ T::MAX`, no product or sum overflows and every output and
+/// state is finite. Checked at the edge, with the signs arranged so that the sums add up.
+#[test]
+fn finite_inputs_within_the_documented_range_give_finite_outputs() {
+    use tinyrnn::lstm::LstmState;
+    use tinyrnn::params::Zeroed;
+    use tinyrnn::{Gru, Layer, Lstm};
+    const N_X: usize = 3;
+    const N_A: usize = 4;
+    let b = (f32::MAX / (N_X + N_A + 1) as f32).sqrt() * 0.999;
+    let mut lstm = Lstm::<f32, N_X, N_A>::zeros();
+    let mut gru = Gru::<f32, N_X, N_A>::zeros();
+    for t in lstm.tensors_mut().chain(gru.tensors_mut()) {
+        t.fill(b);
+    }
+    let x = [SMatrix::<f32, N_X, 1>::repeat(b); 6];
+    let mut tape = <Lstm<f32, N_X, N_A> as Layer<f32, 1>>::Tape::<6>::ZEROS;
+    lstm.forward(&x, &LstmState::ZEROS, &mut tape);
+    let y = <Lstm<f32, N_X, N_A> as Layer<f32, 1>>::output(&tape);
+    assert!(y.iter().flatten().all(|v| v.is_finite()), "LSTM: {y:?}");
+    let mut tape = <Gru<f32, N_X, N_A> as Layer<f32, 1>>::Tape::<6>::ZEROS;
+    gru.forward(&x, &SMatrix::zeros(), &mut tape);
+    let y = <Gru<f32, N_X, N_A> as Layer<f32, 1>>::output(&tape);
+    assert!(y.iter().flatten().all(|v| v.is_finite()), "GRU: {y:?}");
+    // Beyond it, the sums overflow: +∞ and −∞ meet and give NaN.
+    let mut lstm = Lstm::<f32, N_X, N_A>::zeros();
+    lstm.wfx.column_mut(0).fill(1.0e20); // 1e20 · 1e20 = +∞
+    lstm.wfx.column_mut(1).fill(-1.0e20); // … + (−∞) = NaN
+    let x = [SMatrix::<f32, N_X, 1>::repeat(1.0e20); 6];
+    let mut tape = <Lstm<f32, N_X, N_A> as Layer<f32, 1>>::Tape::<6>::ZEROS;
+    lstm.forward(&x, &LstmState::ZEROS, &mut tape);
+    let y = <Lstm<f32, N_X, N_A> as Layer<f32, 1>>::output(&tape);
+    assert!(y.iter().flatten().any(|v| v.is_nan()));
 }
