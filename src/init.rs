@@ -14,7 +14,7 @@
 //! assert!(a.bf.iter().all(|&v| v == 1.0)); // forget-gate bias 1 by default
 //! ```
 
-use crate::Real;
+use crate::{Error, Real};
 use nalgebra::SMatrix;
 
 /// A small, fast, seedable pseudo-random generator (SplitMix64, Steele, Lea & Flood 2014).
@@ -173,14 +173,61 @@ pub struct Init {
 
 impl Default for Init {
     fn default() -> Self {
-        Self {
-            weights: WeightInit::GlorotUniform,
-            forget_bias: 1.0,
-        }
+        Self::DEFAULT
     }
 }
 
 impl Init {
+    /// A checked recipe: the forget bias must be finite (a NaN one used to give a NaN model).
+    /// `const`, so a checked recipe can be a `const` or a `static`.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::init::{Init, WeightInit};
+    /// const INIT: Init = match Init::new(WeightInit::GlorotUniform, 1.0) {
+    ///     Ok(init) => init,
+    ///     Err(_) => Init::DEFAULT,
+    /// };
+    /// assert_eq!(INIT, Init::default());
+    /// assert!(Init::new(WeightInit::GlorotUniform, f64::NAN).is_err());
+    /// ```
+    pub const fn new(weights: WeightInit, forget_bias: f64) -> Result<Self, Error> {
+        let init = Self {
+            weights,
+            forget_bias,
+        };
+        match init.validate() {
+            Ok(()) => Ok(init),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The default recipe (Glorot uniform weights, forget bias 1), usable in `const`.
+    pub const DEFAULT: Init = Init {
+        weights: WeightInit::GlorotUniform,
+        forget_bias: 1.0,
+    };
+
+    /// Checks the recipe (for one built by its public fields): the forget bias finite.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::init::{Init, WeightInit};
+    /// assert!(Init::default().validate().is_ok());
+    /// let bad = Init { weights: WeightInit::UniformFanIn, forget_bias: f64::INFINITY };
+    /// assert!(bad.validate().is_err());
+    /// ```
+    pub const fn validate(&self) -> Result<(), Error> {
+        if self.forget_bias.is_finite() {
+            Ok(())
+        } else {
+            Err(Error::InvalidSetting {
+                what: "forget_bias",
+                requirement: "finite",
+            })
+        }
+    }
+
     /// The half-width of the uniform range for a `(fan_out, fan_in)` block in a model with
     /// `n_a` hidden units.
     pub(crate) fn limit<T: Real>(&self, fan_out: usize, fan_in: usize, n_a: usize) -> T {

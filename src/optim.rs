@@ -192,10 +192,40 @@ impl<T: Real> Sgd<T> {
     }
 }
 
+impl<T: Real> Sgd<T> {
+    /// Checks the settings: `lr` finite and positive, the clip valid ([`Clip::validate`]).
+    /// [`Optimizer::step`] checks them too, before it writes anything.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{optim::Sgd, Error};
+    /// assert!(Sgd::new(0.1_f32).validate().is_ok());
+    /// assert!(matches!(Sgd::new(f32::NAN).validate(), Err(Error::InvalidSetting { what: "lr", .. })));
+    /// ```
+    pub fn validate(&self) -> Result<(), Error> {
+        positive("lr", self.lr)?;
+        self.clip.validate()
+    }
+
+    /// The settings, validated ([`Sgd::validate`]): a builder's last call, so that a bad
+    /// setting is an error where the optimizer is made. (`new` stays `const` for statics.)
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::{Clip, Sgd};
+    /// let opt = Sgd::new(0.1_f32).with_clip(Clip::GlobalNorm(1.0)).checked()?;
+    /// assert!(Sgd::new(0.1_f32).with_clip(Clip::Value(-1.0)).checked().is_err());
+    /// # let _ = opt;
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
+    pub fn checked(self) -> Result<Self, Error> {
+        self.validate().map(|()| self)
+    }
+}
+
 impl<T: Real, P: Params<T>> Optimizer<T, P> for Sgd<T> {
     fn step(&mut self, params: &mut P, grads: &P) -> Result<(), Error> {
-        positive("lr", self.lr)?;
-        self.clip.validate()?;
+        self.validate()?;
         let s = self.clip.scale(grads);
         let update = |p: T, g: T| p - self.lr * self.clip.apply(g, s);
         for ((what, p), g) in P::names().zip(params.tensors()).zip(grads.tensors()) {
@@ -274,11 +304,38 @@ impl<T: Real, P: Params<T>> Momentum<T, P> {
     }
 }
 
-impl<T: Real, P: Params<T>> Optimizer<T, P> for Momentum<T, P> {
-    fn step(&mut self, params: &mut P, grads: &P) -> Result<(), Error> {
+impl<T: Real, P: Params<T>> Momentum<T, P> {
+    /// Checks the settings: `lr` finite and positive, `momentum` in `[0, 1)`, the clip valid.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{optim::Momentum, RnnParams};
+    /// assert!(Momentum::<f32, RnnParams<f32, 1, 2, 1>>::new(0.1, 0.9).validate().is_ok());
+    /// assert!(Momentum::<f32, RnnParams<f32, 1, 2, 1>>::new(0.1, 1.0).validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), Error> {
         positive("lr", self.lr)?;
         unit("momentum", self.momentum)?;
-        self.clip.validate()?;
+        self.clip.validate()
+    }
+
+    /// The settings, validated ([`Momentum::validate`]), as a builder's last call.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{optim::Momentum, RnnParams};
+    /// let opt = Momentum::<f64, RnnParams<f64, 1, 2, 1>>::new(0.1, 0.9).checked()?;
+    /// # let _ = opt;
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
+    pub fn checked(self) -> Result<Self, Error> {
+        self.validate().map(|()| self)
+    }
+}
+
+impl<T: Real, P: Params<T>> Optimizer<T, P> for Momentum<T, P> {
+    fn step(&mut self, params: &mut P, grads: &P) -> Result<(), Error> {
+        self.validate()?;
         let s = self.clip.scale(grads);
         let (lr, mu, clip) = (self.lr, self.momentum, self.clip);
         let update = |p: T, g: T, v: T| {
@@ -416,13 +473,45 @@ impl<T: Real, P: Params<T>> Adam<T, P> {
     }
 }
 
-impl<T: Real, P: Params<T>> Optimizer<T, P> for Adam<T, P> {
-    fn step(&mut self, params: &mut P, grads: &P) -> Result<(), Error> {
+impl<T: Real, P: Params<T>> Adam<T, P> {
+    /// Checks the settings: `lr` and `eps` finite and positive, `beta1` and `beta2` in
+    /// `[0, 1)`, the clip valid.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{optim::Adam, Error, RnnParams};
+    /// type P = RnnParams<f32, 1, 2, 1>;
+    /// assert!(Adam::<f32, P>::new(1e-3).validate().is_ok());
+    /// let bad = Adam::<f32, P>::with_hyperparameters(1e-3, 1.0, 0.999, 1e-8);
+    /// assert!(matches!(bad.validate(), Err(Error::InvalidSetting { what: "beta1", .. })));
+    /// ```
+    pub fn validate(&self) -> Result<(), Error> {
         positive("lr", self.lr)?;
         unit("beta1", self.beta1)?;
         unit("beta2", self.beta2)?;
         positive("eps", self.eps)?;
-        self.clip.validate()?;
+        self.clip.validate()
+    }
+
+    /// The settings, validated ([`Adam::validate`]), as a builder's last call.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{optim::{Adam, Clip}, RnnParams};
+    /// let opt = Adam::<f32, RnnParams<f32, 1, 2, 1>>::new(1e-3)
+    ///     .with_clip(Clip::GlobalNorm(1.0))
+    ///     .checked()?;
+    /// # let _ = opt;
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
+    pub fn checked(self) -> Result<Self, Error> {
+        self.validate().map(|()| self)
+    }
+}
+
+impl<T: Real, P: Params<T>> Optimizer<T, P> for Adam<T, P> {
+    fn step(&mut self, params: &mut P, grads: &P) -> Result<(), Error> {
+        self.validate()?;
         let s = self.clip.scale(grads);
         let (b1, b2, eps, clip) = (self.beta1, self.beta2, self.eps, self.clip);
         let (b1_power, b2_power) = (self.beta1_power * b1, self.beta2_power * b2);

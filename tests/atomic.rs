@@ -134,6 +134,20 @@ fn settings_that_cannot_work_are_typed_errors_and_change_nothing() {
         invalid(clip.validate(), "clip threshold");
     }
     assert_eq!(bits(&model), before);
+    // Where they are made: the builders' `checked()` and the initialisation recipe.
+    assert!(Adam::<f32, Model>::new(f32::NAN).checked().is_err());
+    assert!(Sgd::new(0.1_f32)
+        .with_clip(Clip::Value(-1.0))
+        .checked()
+        .is_err());
+    assert!(Momentum::<f32, Model>::new(0.1, 1.5).checked().is_err());
+    use tinyrnn::init::WeightInit;
+    assert!(Init::new(WeightInit::GlorotUniform, f64::NAN).is_err());
+    let nan_bias = Init {
+        weights: WeightInit::GlorotUniform,
+        forget_bias: f64::NAN,
+    };
+    invalid(nan_bias.validate(), "forget_bias");
     // And the valid settings still step.
     Sgd::new(0.1)
         .with_clip(Clip::GlobalNorm(1.0))
