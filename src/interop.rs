@@ -1036,7 +1036,17 @@ impl<T: Real, S: Store<T>, N: Scheme> Visitor<T> for Reader<S, N> {
         self.read(a, false, v)?;
         self.read(b, false, &mut w)?;
         *v += w;
-        Ok(())
+        // Two finite biases can overflow (`f32::MAX + f32::MAX`): refuse the sum, naming
+        // the first tensor at that element.
+        match v.iter().position(|x| !x.is_finite()) {
+            None => Ok(()),
+            Some(r) => Err(Error::Tensor {
+                id: self.names.locate(a.name),
+                problem: TensorProblem::NonFinite {
+                    index: index(a, false, R, 1, r, 0),
+                },
+            }),
+        }
     }
     fn fold<const R: usize>(
         &mut self,
@@ -1134,7 +1144,10 @@ impl<T: Real, S: StoreMut<T>, N: Scheme> Visitor<T> for Writer<S, N> {
         v: &mut SVector<T, R>,
         w: &mut SVector<T, R>,
     ) -> Result<(), Error> {
-        self.write(b, false, &(*v + *w))
+        // `v + 0` would turn an imported `-0.0` into `+0.0`: where `w` is zero, write `v`
+        // itself, so that import then export gives the input back bit for bit.
+        let t = v.zip_map(w, |x, y| if y == T::zero() { x } else { x + y });
+        self.write(b, false, &t)
     }
     fn unsupported(&mut self, name: &'static str) -> Result<(), Error> {
         Err(Error::Tensor {
