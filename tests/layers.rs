@@ -12,6 +12,7 @@
 mod common;
 
 use common::fd::{assert_report, check_params, check_tensor, step};
+use common::flat::Flat;
 use common::Rng;
 use core::fmt::Debug;
 use nalgebra::SMatrix;
@@ -30,52 +31,6 @@ use tinyrnn::{
 // ---------------------------------------------------------------------------------------------
 // Walking steps and states as flat slices
 // ---------------------------------------------------------------------------------------------
-
-/// A step's input or output, or a layer's state, as a list of flat slices (one per matrix).
-trait Flat<T> {
-    fn parts(&self) -> Vec<&[T]>;
-    fn parts_mut(&mut self) -> Vec<&mut [T]>;
-}
-
-impl<T: Real, const R: usize, const C: usize> Flat<T> for SMatrix<T, R, C> {
-    fn parts(&self) -> Vec<&[T]> {
-        vec![self.as_slice()]
-    }
-    fn parts_mut(&mut self) -> Vec<&mut [T]> {
-        vec![self.as_mut_slice()]
-    }
-}
-
-impl<T> Flat<T> for () {
-    fn parts(&self) -> Vec<&[T]> {
-        Vec::new()
-    }
-    fn parts_mut(&mut self) -> Vec<&mut [T]> {
-        Vec::new()
-    }
-}
-
-impl<T: Real, const N: usize, const M: usize> Flat<T> for LstmState<T, N, M> {
-    fn parts(&self) -> Vec<&[T]> {
-        vec![self.a.as_slice(), self.c.as_slice()]
-    }
-    fn parts_mut(&mut self) -> Vec<&mut [T]> {
-        vec![self.a.as_mut_slice(), self.c.as_mut_slice()]
-    }
-}
-
-impl<T, A: Flat<T>, B: Flat<T>> Flat<T> for (A, B) {
-    fn parts(&self) -> Vec<&[T]> {
-        let mut p = self.0.parts();
-        p.extend(self.1.parts());
-        p
-    }
-    fn parts_mut(&mut self) -> Vec<&mut [T]> {
-        let mut p = self.0.parts_mut();
-        p.extend(self.1.parts_mut());
-        p
-    }
-}
 
 /// Fills every scalar with `U(−scale, scale)`.
 fn randomize<T: Real>(v: &mut impl Flat<T>, rng: &mut Rng, scale: f64) {

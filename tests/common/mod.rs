@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod fd;
+pub mod flat;
 
 use nalgebra::SMatrix;
 use tinyrnn::Real;
