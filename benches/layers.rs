@@ -300,7 +300,7 @@ where
             &mut self.model,
             &mut *self.opt,
             black_box(&self.data.x),
-            &target,
+            target,
         )
     }
 }

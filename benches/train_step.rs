@@ -98,17 +98,17 @@ fn bench_pass<
     let target = Target::ClassLast(&labels);
     let mut ws = Box::new(Workspace::<T, C, M, T_X>::zeros());
     // One step outside the timing: checks the setup and touches every buffer.
-    ws.train_step(&mut model, &mut opt, &x, &target)
+    ws.train_step(&mut model, &mut opt, &x, target)
         .expect("training step failed");
 
     group.throughput(Throughput::Elements((M * T_X) as u64));
     let id = format!("{prefix}{}", pass.name());
     match pass {
         Pass::TrainStep => group.bench_function(id, |b| {
-            b.iter(|| black_box(ws.train_step(&mut model, &mut opt, black_box(&x), &target)))
+            b.iter(|| black_box(ws.train_step(&mut model, &mut opt, black_box(&x), target)))
         }),
         Pass::Accumulate => group.bench_function(id, |b| {
-            b.iter(|| black_box(ws.accumulate(black_box(&model), black_box(&x), &target)))
+            b.iter(|| black_box(ws.accumulate(black_box(&model), black_box(&x), target)))
         }),
         Pass::Update => group.bench_function(id, |b| {
             b.iter(|| opt.step(&mut model, black_box(ws.param_grads())));

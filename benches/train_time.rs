@@ -182,7 +182,7 @@ fn train<const T_X: usize>(
         let (mut sum, mut n) = (0.0, 0);
         for chunk in order.chunks(M).take(steps - done) {
             batch(cases, chunk, &mut x, &mut y);
-            let loss = ws.train_step(model, opt, black_box(&x), &Target::ClassLast(&y))?;
+            let loss = ws.train_step(model, opt, black_box(&x), Target::ClassLast(&y))?;
             sum += f64::from(loss);
             n += 1;
         }

@@ -201,7 +201,7 @@ fn run() -> Res<i32> {
         let (mut loss_sum, mut hits, mut batches) = (0.0, 0, 0);
         for chunk in order.chunks(M) {
             batch(&train, chunk, &mut x, &mut y);
-            let loss = ws.train_step(&mut model, &mut opt, &x, &Target::ClassLast(&y))?;
+            let loss = ws.train_step(&mut model, &mut opt, &x, Target::ClassLast(&y))?;
             let last = &ws.y_pred[T_X - 1];
             hits += (0..chunk.len())
                 .filter(|&j| argmax(last.column(j)) == y[j])

@@ -271,7 +271,7 @@ fn train(z: &[f64], targets: &[usize]) -> Result<Model, tinyrnn::Error> {
                 write_window(z, k, &mut x, col);
                 v[(0, col)] = z[k] as T;
             }
-            let loss = ws.train_step(&mut model, &mut opt, &x, &Target::ValueLast(&v))?;
+            let loss = ws.train_step(&mut model, &mut opt, &x, Target::ValueLast(&v))?;
             epoch_loss += f64::from(loss) / batches as f64;
         }
         if epoch == 0 || (epoch + 1) % 25 == 0 {

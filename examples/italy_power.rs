@@ -281,7 +281,7 @@ fn train<N: Classifier<MB>, const MB: usize>(
         let (mut loss_sum, mut hits, mut batches) = (0.0, 0, 0);
         for chunk in order.chunks(MB) {
             batch(cases, chunk, &mut x, &mut y);
-            let loss = ws.train_step(&mut model, &mut opt, &x, &Target::ClassLast(&y))?;
+            let loss = ws.train_step(&mut model, &mut opt, &x, Target::ClassLast(&y))?;
             let last = &ws.y_pred[T_X - 1];
             hits += (0..chunk.len())
                 .filter(|&j| argmax(last, j) == y[j])

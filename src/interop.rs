@@ -634,7 +634,9 @@ pub mod torch {
 
     /// Writes a model into a PyTorch `state_dict` the caller owns: every `(name, values)`
     /// destination the model maps to must be present with the right length (checked before
-    /// anything is written). `bias_hh` entries receive zero where tinyrnn keeps one summed bias.
+    /// anything is written), and every value finite (a NaN weight of a diverged model is
+    /// [`TensorProblem::NonFinite`], and nothing is written). `bias_hh` entries receive zero
+    /// where tinyrnn keeps one summed bias.
     ///
     /// # Example
     /// ```
@@ -758,7 +760,8 @@ pub mod keras {
     }
 
     /// Writes a model into Keras arrays the caller owns, in `get_weights()` order (then
-    /// `model.set_weights(...)`); every array is checked before anything is written.
+    /// `model.set_weights(...)`); every array's length, and every value's finiteness (a merged
+    /// reset-before GRU bias `bnx + bna` can overflow), is checked before anything is written.
     ///
     /// # Example
     /// ```
@@ -1096,7 +1099,23 @@ impl<S, N: Scheme> Writer<S, N> {
         S: StoreMut<T>,
     {
         let i = lookup(&self.store, &mut self.names, b.name, b.blocks * R * C)?;
-        if !self.dry {
+        if self.dry {
+            // A value the framework could not load back (a diverged model, or a bias sum
+            // that overflows when a split bias is merged) is refused before anything is
+            // written, naming the framework's tensor and index.
+            for r in 0..R {
+                for c in 0..C {
+                    if !m[(r, c)].is_finite() {
+                        return Err(Error::Tensor {
+                            id: self.names.locate(b.name),
+                            problem: TensorProblem::NonFinite {
+                                index: index(b, transposed, R, C, r, c),
+                            },
+                        });
+                    }
+                }
+            }
+        } else {
             write_block(self.store.get_mut(i), b, transposed, m);
         }
         Ok(())

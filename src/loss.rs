@@ -119,6 +119,120 @@ pub enum StepTarget<'a, T, const N_Y: usize, const M: usize> {
     Value(&'a SMatrix<T, N_Y, M>),
 }
 
+/// A [`Target`] with a weight per example (batch column): the loss becomes the weighted mean
+/// `Σ_j w_j·ℓ_j / Σ_j w_j` over the examples (and the target steps, and for squared error the
+/// outputs, as for an unweighted target). A weight of 0 leaves an example out entirely: its
+/// loss and gradient are never computed, so a **padded batch** trains exactly like the
+/// smaller batch without the padding. Weights must be finite and non-negative, and not all 0.
+///
+/// Made by [`Target::weighted`]; every training call that takes a `&Target` also takes a
+/// `Weighted` (a `&Target` converts into one with no weights).
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{init::{Init, Rng}, loss::Target, train::RnnWorkspace, RnnParams};
+///
+/// // 3 real examples in a batch of 4: the 4th column is padding.
+/// let model = RnnParams::<f64, 1, 4, 2>::init(&Init::default(), &mut Rng::new(1));
+/// let mut x4 = [SMatrix::<f64, 1, 4>::zeros(); 5];
+/// x4[0] = SMatrix::from_row_slice(&[1.0, -1.0, 0.5, 0.0]);
+/// let mut ws4 = RnnWorkspace::<f64, 1, 4, 2, 4, 5>::zeros();
+/// let mask = [1.0, 1.0, 1.0, 0.0];
+/// let padded = ws4.accumulate(&model, &x4, Target::ClassLast(&[1, 0, 1, 0]).weighted(&mask))?;
+///
+/// // The same 3 examples as a batch of 3.
+/// let x3 = x4.map(|x| x.fixed_columns::<3>(0).into_owned());
+/// let mut ws3 = RnnWorkspace::<f64, 1, 4, 2, 3, 5>::zeros();
+/// let alone = ws3.accumulate(&model, &x3, &Target::ClassLast(&[1, 0, 1]))?;
+/// assert!((padded - alone).abs() < 1e-12);
+/// assert!((ws4.grads.waa - ws3.grads.waa).norm() < 1e-12);
+/// # Ok::<(), tinyrnn::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Weighted<'a, T, const N_Y: usize, const M: usize, const T_X: usize> {
+    /// The target.
+    pub target: Target<'a, T, N_Y, M, T_X>,
+    /// One weight per example (batch column); `None`: every example weighs 1.
+    pub weights: Option<&'a [T; M]>,
+}
+
+impl<'a, T, const N_Y: usize, const M: usize, const T_X: usize> From<Target<'a, T, N_Y, M, T_X>>
+    for Weighted<'a, T, N_Y, M, T_X>
+{
+    fn from(target: Target<'a, T, N_Y, M, T_X>) -> Self {
+        Self {
+            target,
+            weights: None,
+        }
+    }
+}
+
+impl<'a, T: Copy, const N_Y: usize, const M: usize, const T_X: usize>
+    From<&Target<'a, T, N_Y, M, T_X>> for Weighted<'a, T, N_Y, M, T_X>
+{
+    fn from(target: &Target<'a, T, N_Y, M, T_X>) -> Self {
+        Self {
+            target: *target,
+            weights: None,
+        }
+    }
+}
+
+impl<'a, T: Real, const N_Y: usize, const M: usize, const T_X: usize> Weighted<'a, T, N_Y, M, T_X> {
+    /// Checks the target ([`Target::validate`]) and the weights: finite, non-negative, not
+    /// all 0, with a finite sum.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{loss::Target, Error};
+    /// let k = [0_usize, 1];
+    /// let t = Target::<'_, f32, 2, 2, 3>::ClassLast(&k);
+    /// assert!(t.weighted(&[1.0, 0.0]).validate().is_ok());
+    /// assert!(matches!(
+    ///     t.weighted(&[0.0, 0.0]).validate(),
+    ///     Err(Error::InvalidSetting { what: "weights", .. })
+    /// ));
+    /// ```
+    pub fn validate(&self) -> Result<(), Error> {
+        self.target.validate()?;
+        if let Some(w) = self.weights {
+            let sum = w.iter().fold(T::zero(), |s, &w| s + w);
+            let ok = w.iter().all(|&w| w.is_finite() && w >= T::zero());
+            if !ok || !sum.is_finite() || sum <= T::zero() {
+                return Err(Error::InvalidSetting {
+                    what: "weights",
+                    requirement: "finite, non-negative, not all 0, with a finite sum",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The weight of example `j` (1 without weights).
+    pub(crate) fn weight(&self, j: usize) -> T {
+        match self.weights {
+            Some(w) => w.get(j).copied().unwrap_or(T::zero()),
+            None => T::one(),
+        }
+    }
+
+    /// The factor that turns a weighted sum over the target steps into this target's mean:
+    /// `1/(W·S)` for cross-entropy, `1/(W·S·N_Y)` for squared error, `W = Σ_j w_j` (`M`
+    /// without weights).
+    pub(crate) fn mean_scale(&self) -> T {
+        let per_step = match self.target.head() {
+            Head::Softmax => 1,
+            Head::Linear => N_Y,
+        };
+        let count = T::lit((per_step * self.target.steps()) as f64);
+        match self.weights {
+            None => T::one() / T::lit((M * per_step * self.target.steps()) as f64),
+            Some(w) => T::one() / (w.iter().fold(T::zero(), |s, &w| s + w) * count),
+        }
+    }
+}
+
 impl<'a, T: Real, const N_Y: usize, const M: usize, const T_X: usize> Target<'a, T, N_Y, M, T_X> {
     /// The head this target trains.
     ///
@@ -206,14 +320,20 @@ impl<'a, T: Real, const N_Y: usize, const M: usize, const T_X: usize> Target<'a,
         Ok(())
     }
 
-    /// The factor that turns a sum over the target steps into this target's mean: `1/(M·S)`
-    /// for cross-entropy, `1/(M·S·N_Y)` for squared error.
-    pub(crate) fn mean_scale(&self) -> T {
-        let per_step = match self.head() {
-            Head::Softmax => M,
-            Head::Linear => M * N_Y,
-        };
-        T::one() / T::lit((per_step * self.steps()) as f64)
+    /// This target with a weight per example (batch column): see [`Weighted`].
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::loss::Target;
+    /// let k = [2_usize, 0, 0];
+    /// let w = Target::<'_, f32, 3, 3, 4>::ClassLast(&k).weighted(&[1.0, 1.0, 0.0]);
+    /// assert_eq!(w.weights, Some(&[1.0, 1.0, 0.0]));
+    /// ```
+    pub fn weighted(self, weights: &'a [T; M]) -> Weighted<'a, T, N_Y, M, T_X> {
+        Weighted {
+            target: self,
+            weights: Some(weights),
+        }
     }
 }
 
@@ -247,20 +367,43 @@ pub fn step_loss<T: Real, const N_Y: usize, const M: usize>(
     y: &mut SMatrix<T, N_Y, M>,
     dz: &mut SMatrix<T, N_Y, M>,
 ) -> T {
+    weighted_step_loss(z, target, scale, |_| T::one(), y, dz)
+}
+
+/// [`step_loss`] with a weight per example (column) `weight(j)`: each example's loss terms and
+/// gradient are multiplied by its weight (a weight of 1 changes no bit), and an example of
+/// weight 0 gets `dz = 0` without its loss being computed.
+pub(crate) fn weighted_step_loss<T: Real, const N_Y: usize, const M: usize>(
+    z: &SMatrix<T, N_Y, M>,
+    target: StepTarget<'_, T, N_Y, M>,
+    scale: T,
+    weight: impl Fn(usize) -> T,
+    y: &mut SMatrix<T, N_Y, M>,
+    dz: &mut SMatrix<T, N_Y, M>,
+) -> T {
     let mut loss = T::zero();
-    match target {
-        StepTarget::Value(v) => {
-            y.copy_from(z);
-            let two = T::lit(2.0);
-            for ((d, &z), &v) in dz.iter_mut().zip(z.iter()).zip(v.iter()) {
-                let e = z - v;
-                loss += e * e;
-                *d = two * scale * e;
-            }
+    for j in 0..M {
+        let w = weight(j);
+        let zj = z.column(j);
+        let mut yj = y.column_mut(j);
+        let mut dzj = dz.column_mut(j);
+        if w == T::zero() {
+            yj.copy_from(&zj);
+            dzj.fill(T::zero());
+            continue;
         }
-        StepTarget::Class(_) | StepTarget::Prob(_) => {
-            for j in 0..M {
-                let zj = z.column(j);
+        match target {
+            StepTarget::Value(v) => {
+                yj.copy_from(&zj);
+                let two = T::lit(2.0);
+                let s = scale * w;
+                for ((d, &z), &v) in dzj.iter_mut().zip(zj.iter()).zip(v.column(j).iter()) {
+                    let e = z - v;
+                    loss += w * (e * e);
+                    *d = two * s * e;
+                }
+            }
+            StepTarget::Class(_) | StepTarget::Prob(_) => {
                 let mut max = T::NEG_INFINITY;
                 for &v in zj.iter() {
                     if v > max {
@@ -268,20 +411,18 @@ pub fn step_loss<T: Real, const N_Y: usize, const M: usize>(
                     }
                 }
                 let mut sum = T::zero();
-                for (yk, &zk) in y.column_mut(j).iter_mut().zip(zj.iter()) {
+                for (yk, &zk) in yj.iter_mut().zip(zj.iter()) {
                     *yk = (zk - max).exp_branchless();
                     sum += *yk;
                 }
                 let lse = max + sum.ln_libm();
                 let inv = T::one() / sum;
-                let mut yj = y.column_mut(j);
                 yj *= inv;
-                let mut dzj = dz.column_mut(j);
                 match target {
                     StepTarget::Class(k) => {
                         dzj.copy_from(&yj);
                         if let Some(&k) = k.get(j).filter(|&&k| k < N_Y) {
-                            loss += lse - zj[k];
+                            loss += w * (lse - zj[k]);
                             dzj[k] -= T::one();
                         }
                     }
@@ -291,13 +432,13 @@ pub fn step_loss<T: Real, const N_Y: usize, const M: usize>(
                         for ((d, &yk), (&pk, &zk)) in
                             dzj.iter_mut().zip(yj.iter()).zip(pj.iter().zip(zj.iter()))
                         {
-                            loss += pk * (lse - zk);
+                            loss += w * (pk * (lse - zk));
                             *d = yk * mass - pk;
                         }
                     }
                     StepTarget::Value(_) => {}
                 }
-                dzj *= scale;
+                dzj *= scale * w;
             }
         }
     }

@@ -1,9 +1,29 @@
 //! Optimizers: SGD, SGD with momentum and Adam, with gradient clipping.
 //!
 //! An optimizer's state has the same type as the parameters (Adam's `m` and `v` are two more
-//! [`LstmParams`](crate::LstmParams), say), so it lives wherever the parameters live, a
-//! `static` included, and [`Optimizer::step`] walks parameters, gradients and state together
-//! through [`Params`]. Nothing allocates.
+//! [`LstmParams`](crate::LstmParams), say), and [`Optimizer::step`] walks parameters,
+//! gradients and state together through [`Params`]. Nothing allocates.
+//!
+//! **Settings and state are separate.** On a host, `Adam::new(lr)` owns its zero state, as
+//! PyTorch's optimizers do. On a device, keep the settings a `const` ([`Adam::settings`],
+//! [`Momentum::settings`]: a few scalars, folded into the code) and the state a zero-initialised
+//! `static` ([`AdamState::ZEROS`], `P::ZEROS`: all zero bits, so it lands in `.bss` and costs
+//! no flash), and join them for a step with `with_state(&mut state)`:
+//!
+//! ```
+//! use tinyrnn::optim::{Adam, AdamState, Optimizer};
+//! use tinyrnn::{Params, RnnParams};
+//! type P = RnnParams<f32, 2, 8, 3>;
+//!
+//! const ADAM: Adam<f32, P, ()> = Adam::settings(1e-3, 0.9, 0.999, 1e-8);
+//! static STATE: std::sync::Mutex<AdamState<f32, P>> = std::sync::Mutex::new(AdamState::ZEROS);
+//!
+//! let (mut params, grads) = (P::zeros(), P::zeros());
+//! let mut state = STATE.lock().unwrap(); // on a device: a critical-section mutex
+//! ADAM.with_state(&mut *state).step(&mut params, &grads)?;
+//! assert_eq!(state.steps(), 1);
+//! # Ok::<(), tinyrnn::Error>(())
+//! ```
 //!
 //! Clipping, as Keras' `clipvalue` / `global_clipnorm`, is part of the optimizer's
 //! configuration ([`Clip`]) and applies to the gradient as the update reads it; the gradient
@@ -23,6 +43,8 @@
 //! ```
 
 use crate::{Error, Params, Real};
+use core::borrow::BorrowMut;
+use core::marker::PhantomData;
 
 /// Gradient clipping applied by an optimizer before its update.
 ///
@@ -244,7 +266,10 @@ impl<T: Real, P: Params<T>> Optimizer<T, P> for Sgd<T> {
 
 /// SGD with momentum, in PyTorch's form: `v ← μ·v + g`, `θ ← θ − lr·v`.
 ///
-/// The velocity `v` has the parameters' type.
+/// The velocity `v` has the parameters' type `P`. It is stored in `S`: by default the
+/// optimizer owns it (`S = P`); `S = &mut P` borrows it, so that on a device the velocity can
+/// be a zero-initialised `static` (in `.bss`: no flash image, no copy at start-up) while the
+/// settings are a `const` ([`Momentum::settings`], [`Momentum::with_state`]).
 ///
 /// # Example
 /// ```
@@ -260,19 +285,20 @@ impl<T: Real, P: Params<T>> Optimizer<T, P> for Sgd<T> {
 /// assert!((p.by[0] + 0.29).abs() < 1e-15);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Momentum<T, P> {
+pub struct Momentum<T, P, S = P> {
     /// Learning rate.
     pub lr: T,
     /// Momentum coefficient `μ`.
     pub momentum: T,
     /// Clipping applied to the gradient.
     pub clip: Clip<T>,
-    /// The velocity, one scalar per parameter.
-    pub velocity: P,
+    /// The velocity, one scalar per parameter: a `P`, or a `&mut P`.
+    pub velocity: S,
+    params: PhantomData<fn() -> P>,
 }
 
 impl<T: Real, P: Params<T>> Momentum<T, P> {
-    /// Momentum SGD with zero initial velocity and no clipping.
+    /// Momentum SGD with zero initial velocity (owned) and no clipping.
     ///
     /// # Example
     /// ```
@@ -287,6 +313,60 @@ impl<T: Real, P: Params<T>> Momentum<T, P> {
             momentum,
             clip: Clip::None,
             velocity: P::ZEROS,
+            params: PhantomData,
+        }
+    }
+}
+
+impl<T: Real, P: Params<T>> Momentum<T, P, ()> {
+    /// The settings alone, without a velocity, as a `const`: give it one with
+    /// [`Momentum::with_state`] before stepping.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::{Momentum, Optimizer};
+    /// use tinyrnn::{Params, RnnParams};
+    /// type P = RnnParams<f32, 1, 2, 1>;
+    ///
+    /// const SETTINGS: Momentum<f32, P, ()> = Momentum::settings(0.1, 0.9);
+    /// let mut velocity = P::ZEROS; // on a device: a `static`, in .bss
+    /// let (mut p, mut g) = (P::zeros(), P::zeros());
+    /// g.by[0] = 1.0;
+    /// SETTINGS.with_state(&mut velocity).step(&mut p, &g)?;
+    /// assert_eq!((p.by[0], velocity.by[0]), (-0.1, 1.0));
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
+    pub const fn settings(lr: T, momentum: T) -> Self {
+        Self {
+            lr,
+            momentum,
+            clip: Clip::None,
+            velocity: (),
+            params: PhantomData,
+        }
+    }
+}
+
+impl<T: Real, P: Params<T>, S> Momentum<T, P, S> {
+    /// The same settings with the velocity `velocity` (a `P`, or a `&mut P`); the old one is
+    /// dropped.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::Momentum;
+    /// use tinyrnn::{Params, RnnParams};
+    /// type P = RnnParams<f64, 1, 2, 1>;
+    /// let mut v = P::zeros();
+    /// let opt = Momentum::<f64, P, ()>::settings(0.1, 0.9).with_state(&mut v);
+    /// assert_eq!(opt.momentum, 0.9);
+    /// ```
+    pub fn with_state<S2>(self, velocity: S2) -> Momentum<T, P, S2> {
+        Momentum {
+            lr: self.lr,
+            momentum: self.momentum,
+            clip: self.clip,
+            velocity,
+            params: PhantomData,
         }
     }
 
@@ -302,9 +382,7 @@ impl<T: Real, P: Params<T>> Momentum<T, P> {
     pub fn with_clip(self, clip: Clip<T>) -> Self {
         Self { clip, ..self }
     }
-}
 
-impl<T: Real, P: Params<T>> Momentum<T, P> {
     /// Checks the settings: `lr` finite and positive, `momentum` in `[0, 1)`, the clip valid.
     ///
     /// # Example
@@ -333,7 +411,7 @@ impl<T: Real, P: Params<T>> Momentum<T, P> {
     }
 }
 
-impl<T: Real, P: Params<T>> Optimizer<T, P> for Momentum<T, P> {
+impl<T: Real, P: Params<T>, S: BorrowMut<P>> Optimizer<T, P> for Momentum<T, P, S> {
     fn step(&mut self, params: &mut P, grads: &P) -> Result<(), Error> {
         self.validate()?;
         let s = self.clip.scale(grads);
@@ -342,10 +420,11 @@ impl<T: Real, P: Params<T>> Optimizer<T, P> for Momentum<T, P> {
             let v = mu * v + clip.apply(g, s);
             (p - lr * v, v)
         };
+        let velocity = self.velocity.borrow_mut();
         let tensors = P::names()
             .zip(params.tensors())
             .zip(grads.tensors())
-            .zip(self.velocity.tensors());
+            .zip(velocity.tensors());
         for (((what, p), g), v) in tensors {
             for (i, ((&p, &g), &v)) in p.iter().zip(g).zip(v).enumerate() {
                 let (p, v) = update(p, g, v);
@@ -355,7 +434,7 @@ impl<T: Real, P: Params<T>> Optimizer<T, P> for Momentum<T, P> {
         let tensors = params
             .tensors_mut()
             .zip(grads.tensors())
-            .zip(self.velocity.tensors_mut());
+            .zip(velocity.tensors_mut());
         for ((p, g), v) in tensors {
             for ((p, &g), v) in p.iter_mut().zip(g).zip(v.iter_mut()) {
                 (*p, *v) = update(*p, g, *v);
@@ -365,12 +444,59 @@ impl<T: Real, P: Params<T>> Optimizer<T, P> for Momentum<T, P> {
     }
 }
 
+/// Adam's state: the moment estimates `m`, `v` (each of the parameters' type `P`) and the
+/// step count. [`AdamState::ZEROS`] is all zero bits, so a `static` of it lands in `.bss`.
+///
+/// # Example
+/// ```
+/// use tinyrnn::optim::AdamState;
+/// use tinyrnn::{Params, RnnParams};
+/// let s = AdamState::<f32, RnnParams<f32, 1, 2, 1>>::ZEROS;
+/// assert_eq!((s.steps(), s.m.norm_squared()), (0, 0.0));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdamState<T, P> {
+    /// First moment estimate `m`.
+    pub m: P,
+    /// Second moment estimate `v`.
+    pub v: P,
+    steps: u32,
+    /// `β1^t` and `β2^t` after `t = steps ≥ 1` steps; unused (zero) before the first step.
+    beta1_power: T,
+    beta2_power: T,
+}
+
+impl<T: Real, P: Params<T>> AdamState<T, P> {
+    /// The state before the first step: zero moments, zero steps.
+    pub const ZEROS: Self = Self {
+        m: P::ZEROS,
+        v: P::ZEROS,
+        steps: 0,
+        beta1_power: T::ZERO,
+        beta2_power: T::ZERO,
+    };
+
+    /// The number of updates made so far (`t` in the bias correction).
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::AdamState;
+    /// use tinyrnn::RnnParams;
+    /// assert_eq!(AdamState::<f32, RnnParams<f32, 1, 1, 1>>::ZEROS.steps(), 0);
+    /// ```
+    pub fn steps(&self) -> u32 {
+        self.steps
+    }
+}
 /// Adam (Kingma & Ba 2015) with bias correction:
 /// `m ← β1·m + (1−β1)·g`, `v ← β2·v + (1−β2)·g²`,
 /// `θ ← θ − lr · m̂ / (√v̂ + ε)` with `m̂ = m / (1 − β1^t)`, `v̂ = v / (1 − β2^t)`.
 ///
-/// The moments `m` and `v` have the parameters' type. Defaults: `β1 = 0.9`, `β2 = 0.999`,
-/// `ε = 1e-8` (PyTorch's).
+/// Defaults: `β1 = 0.9`, `β2 = 0.999`, `ε = 1e-8` (PyTorch's). The moments and the step
+/// count are an [`AdamState`] stored in `S`: by default the optimizer owns it
+/// (`S = AdamState<T, P>`); with `S = &mut AdamState<T, P>` it borrows it, so that on a device
+/// the state is a zero-initialised `static` (in `.bss`) and the settings a `const`
+/// ([`Adam::settings`], [`Adam::with_state`]).
 ///
 /// # Example
 /// ```
@@ -384,10 +510,10 @@ impl<T: Real, P: Params<T>> Optimizer<T, P> for Momentum<T, P> {
 /// adam.step(&mut p, &g).unwrap();
 /// // m̂ = g and v̂ = g² after one step, so the update is lr·g/(|g| + ε) ≈ lr.
 /// assert!((p.wax[0] + 0.001).abs() < 1e-11);
-/// assert_eq!(adam.steps(), 1);
+/// assert_eq!(adam.state.steps(), 1);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Adam<T, P> {
+pub struct Adam<T, P, S = AdamState<T, P>> {
     /// Learning rate.
     pub lr: T,
     /// Decay of the first moment, `β1`.
@@ -398,13 +524,9 @@ pub struct Adam<T, P> {
     pub eps: T,
     /// Clipping applied to the gradient.
     pub clip: Clip<T>,
-    /// First moment estimate `m`.
-    pub m: P,
-    /// Second moment estimate `v`.
-    pub v: P,
-    steps: u32,
-    beta1_power: T,
-    beta2_power: T,
+    /// The moments and step count: an [`AdamState`], or a `&mut AdamState`.
+    pub state: S,
+    params: PhantomData<fn() -> P>,
 }
 
 impl<T: Real, P: Params<T>> Adam<T, P> {
@@ -421,8 +543,7 @@ impl<T: Real, P: Params<T>> Adam<T, P> {
         Self::with_hyperparameters(lr, T::lit(0.9), T::lit(0.999), T::lit(1e-8))
     }
 
-    /// Adam with every hyperparameter given, as a `const fn`: an optimizer whose state is a
-    /// `static` on a device.
+    /// Adam with every hyperparameter given and its own zero state, as a `const fn`.
     ///
     /// # Example
     /// ```
@@ -439,11 +560,72 @@ impl<T: Real, P: Params<T>> Adam<T, P> {
             beta2,
             eps,
             clip: Clip::None,
-            m: P::ZEROS,
-            v: P::ZEROS,
-            steps: 0,
-            beta1_power: T::ONE,
-            beta2_power: T::ONE,
+            state: AdamState::ZEROS,
+            params: PhantomData,
+        }
+    }
+}
+
+impl<T: Real, P: Params<T>> Adam<T, P, ()> {
+    /// The settings alone, without a state, as a `const`: a few scalars. Give it a state with
+    /// [`Adam::with_state`] before stepping.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::{Adam, AdamState, Optimizer};
+    /// use tinyrnn::{Params, RnnParams};
+    /// type P = RnnParams<f32, 1, 2, 1>;
+    ///
+    /// const SETTINGS: Adam<f32, P, ()> = Adam::settings(1e-3, 0.9, 0.999, 1e-8);
+    /// // On a device: a `static` (zero bits: in .bss) behind a critical-section mutex.
+    /// let mut state = AdamState::<f32, P>::ZEROS;
+    /// let (mut p, mut g) = (P::zeros(), P::zeros());
+    /// g.by[0] = 1.0;
+    /// SETTINGS.with_state(&mut state).step(&mut p, &g)?;
+    /// SETTINGS.with_state(&mut state).step(&mut p, &g)?;
+    /// assert_eq!(state.steps(), 2);
+    /// // The same numbers as an optimizer that owns its state.
+    /// let (mut q, mut adam) = (P::zeros(), SETTINGS.with_state(AdamState::ZEROS));
+    /// adam.step(&mut q, &g)?;
+    /// adam.step(&mut q, &g)?;
+    /// assert_eq!(p, q);
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
+    pub const fn settings(lr: T, beta1: T, beta2: T, eps: T) -> Self {
+        Self {
+            lr,
+            beta1,
+            beta2,
+            eps,
+            clip: Clip::None,
+            state: (),
+            params: PhantomData,
+        }
+    }
+}
+
+impl<T: Real, P: Params<T>, S> Adam<T, P, S> {
+    /// The same settings with the state `state` (an [`AdamState`], or a `&mut AdamState`);
+    /// the old one is dropped.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::{Adam, AdamState};
+    /// use tinyrnn::RnnParams;
+    /// type P = RnnParams<f64, 1, 2, 1>;
+    /// let mut state = AdamState::<f64, P>::ZEROS;
+    /// let adam = Adam::<f64, P, ()>::settings(1e-3, 0.9, 0.999, 1e-8).with_state(&mut state);
+    /// assert_eq!(adam.state.steps(), 0);
+    /// ```
+    pub fn with_state<S2>(self, state: S2) -> Adam<T, P, S2> {
+        Adam {
+            lr: self.lr,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            clip: self.clip,
+            state,
+            params: PhantomData,
         }
     }
 
@@ -460,20 +642,6 @@ impl<T: Real, P: Params<T>> Adam<T, P> {
         Self { clip, ..self }
     }
 
-    /// The number of updates made so far (`t` in the bias correction).
-    ///
-    /// # Example
-    /// ```
-    /// use tinyrnn::optim::Adam;
-    /// use tinyrnn::RnnParams;
-    /// assert_eq!(Adam::<f32, RnnParams<f32, 1, 1, 1>>::new(0.1).steps(), 0);
-    /// ```
-    pub fn steps(&self) -> u32 {
-        self.steps
-    }
-}
-
-impl<T: Real, P: Params<T>> Adam<T, P> {
     /// Checks the settings: `lr` and `eps` finite and positive, `beta1` and `beta2` in
     /// `[0, 1)`, the clip valid.
     ///
@@ -509,12 +677,17 @@ impl<T: Real, P: Params<T>> Adam<T, P> {
     }
 }
 
-impl<T: Real, P: Params<T>> Optimizer<T, P> for Adam<T, P> {
+impl<T: Real, P: Params<T>, S: BorrowMut<AdamState<T, P>>> Optimizer<T, P> for Adam<T, P, S> {
     fn step(&mut self, params: &mut P, grads: &P) -> Result<(), Error> {
         self.validate()?;
         let s = self.clip.scale(grads);
         let (b1, b2, eps, clip) = (self.beta1, self.beta2, self.eps, self.clip);
-        let (b1_power, b2_power) = (self.beta1_power * b1, self.beta2_power * b2);
+        let st = self.state.borrow_mut();
+        // β^t; the zero state (t = 0) stores no power, so that it is all zero bits.
+        let (b1_power, b2_power) = match st.steps {
+            0 => (b1, b2),
+            _ => (st.beta1_power * b1, st.beta2_power * b2),
+        };
         let one = T::one();
         // θ −= lr/(1−β1^t) · m / (√(v/(1−β2^t)) + ε)
         let step = self.lr / (one - b1_power);
@@ -528,7 +701,7 @@ impl<T: Real, P: Params<T>> Optimizer<T, P> for Adam<T, P> {
         let tensors = P::names()
             .zip(params.tensors())
             .zip(grads.tensors())
-            .zip(self.m.tensors().zip(self.v.tensors()));
+            .zip(st.m.tensors().zip(st.v.tensors()));
         for (((what, p), g), (m, v)) in tensors {
             for (i, ((&p, &g), (&m, &v))) in p.iter().zip(g).zip(m.iter().zip(v)).enumerate() {
                 let (p, m, v) = update(p, g, m, v);
@@ -538,14 +711,14 @@ impl<T: Real, P: Params<T>> Optimizer<T, P> for Adam<T, P> {
         let tensors = params
             .tensors_mut()
             .zip(grads.tensors())
-            .zip(self.m.tensors_mut().zip(self.v.tensors_mut()));
+            .zip(st.m.tensors_mut().zip(st.v.tensors_mut()));
         for ((p, g), (m, v)) in tensors {
             for ((p, &g), (m, v)) in p.iter_mut().zip(g).zip(m.iter_mut().zip(v.iter_mut())) {
                 (*p, *m, *v) = update(*p, g, *m, *v);
             }
         }
-        self.steps = self.steps.saturating_add(1);
-        (self.beta1_power, self.beta2_power) = (b1_power, b2_power);
+        st.steps = st.steps.saturating_add(1);
+        (st.beta1_power, st.beta2_power) = (b1_power, b2_power);
         Ok(())
     }
 }
@@ -577,8 +750,8 @@ mod tests {
         let (mh, vh) = (m1 / (1.0 - b1), v1 / (1.0 - b2));
         let p1 = 1.0 - lr * mh / (vh.sqrt() + eps);
         assert!((p.wax[0] - p1).abs() < 1e-15, "{} vs {p1}", p.wax[0]);
-        assert!((adam.m.wax[0] - m1).abs() < 1e-15);
-        assert!((adam.v.wax[0] - v1).abs() < 1e-15);
+        assert!((adam.state.m.wax[0] - m1).abs() < 1e-15);
+        assert!((adam.state.v.wax[0] - v1).abs() < 1e-15);
 
         adam.step(&mut p, &grads(g2, 0.0)).unwrap();
         let (m2, v2) = (b1 * m1 + (1.0 - b1) * g2, b2 * v1 + (1.0 - b2) * g2 * g2);

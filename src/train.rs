@@ -57,7 +57,7 @@
 
 use crate::dense::{linear_backward, Dense, Identity};
 use crate::layer::{Layer, Stack};
-use crate::loss::{step_loss, Head, Target};
+use crate::loss::{weighted_step_loss, Head, Weighted};
 use crate::optim::Optimizer;
 use crate::{kernel, Error, LstmParams, Params, Real, RnnParams};
 use nalgebra::SMatrix;
@@ -313,13 +313,21 @@ where
     /// with respect to every parameter (the cell's and the output layer's) to
     /// [`Workspace::param_grads`], and returns the loss (a mean, see [`crate::loss`]).
     ///
-    /// Errors: the target is checked first ([`Target::validate`]): a class index
-    /// `≥ N_Y` or a non-finite probability or value is an error and nothing is written. Then
-    /// the loss is computed before anything is added to the gradient: a non-finite loss (a NaN
-    /// or infinite input, a diverged model) returns `Error::NonFinite { what: "loss", .. }`
-    /// and leaves the gradient as it was. (Finite inputs and loss whose backward pass
-    /// overflows do change it; [`Workspace::train_step`] and the optimizers' atomic `step`
-    /// then refuse to update the model.)
+    /// `target` is a `&Target` or a [`Weighted`] one (`target.weighted(&w)`: a weight per
+    /// example; weight 0 leaves a padding column out of the loss and the gradient exactly —
+    /// its inputs must still be finite, zeros say).
+    ///
+    /// Errors (the gradient is left as it was unless stated):
+    /// - the target is checked first ([`Weighted::validate`]): a class index `≥ N_Y`, a
+    ///   non-finite probability, value or weight is an error and nothing is written;
+    /// - the loss is computed before anything is added to the gradient: a non-finite loss
+    ///   (a NaN or infinite input, a diverged model) is `Error::NonFinite { what: "loss", .. }`;
+    /// - a gradient that overflows in the backward pass (finite input and loss, huge weights)
+    ///   is `Error::NonFinite { what, index }` naming the first non-finite gradient scalar. If the
+    ///   gradient was zero before the call (after [`Workspace::zero_grads`], as in
+    ///   [`Workspace::train_step`]) it is zero again, bit for bit; otherwise it is left
+    ///   non-finite (undoing a sum exactly would need a second gradient buffer: call
+    ///   `zero_grads`).
     ///
     /// # Example
     /// ```
@@ -337,24 +345,29 @@ where
     /// );
     /// # Ok::<(), Error>(())
     /// ```
-    pub fn accumulate(
+    pub fn accumulate<'t>(
         &mut self,
         model: &N,
         x: &[N::X; T_X],
-        target: &Target<'_, T, N_Y, M, T_X>,
-    ) -> Result<T, Error> {
+        target: impl Into<Weighted<'t, T, N_Y, M, T_X>>,
+    ) -> Result<T, Error>
+    where
+        T: 't,
+    {
+        let target = target.into();
         target.validate()?;
         model.forward_body(x, &mut self.tape);
         let h = N::hidden(&self.tape);
         let scale = target.mean_scale();
+        let weight = |j| target.weight(j);
         let (mut z, mut dz) = (SMatrix::<T, N_Y, M>::zeros(), SMatrix::<T, N_Y, M>::zeros());
         // First the loss, with nothing added to the gradient yet: a NaN or infinite input or
         // a diverged model is an error that leaves the gradient as it was.
         let mut loss = T::zero();
         for (t, (ht, yt)) in h.iter().zip(self.y_pred.iter_mut()).enumerate() {
-            if let Some(step) = target.at(t) {
+            if let Some(step) = target.target.at(t) {
                 model.head_forward(ht, &mut z);
-                loss += step_loss(&z, step, scale, yt, &mut dz);
+                loss += weighted_step_loss(&z, step, scale, weight, yt, &mut dz);
             }
         }
         if !loss.is_finite() {
@@ -363,28 +376,37 @@ where
                 index: 0,
             });
         }
+        let fresh =
+            (self.grads.tensors().flatten()).all(|g| *g == T::zero() && g.is_sign_positive());
         // Then the gradients (the output layer's values recomputed: the same bits).
         let steps = h.iter().zip(self.dh.iter_mut()).zip(self.y_pred.iter_mut());
         for (t, ((ht, dht), yt)) in steps.enumerate() {
-            match target.at(t) {
+            match target.target.at(t) {
                 None => *dht = N::H::ZEROS,
                 Some(step) => {
                     model.head_forward(ht, &mut z);
-                    step_loss(&z, step, scale, yt, &mut dz);
+                    weighted_step_loss(&z, step, scale, weight, yt, &mut dz);
                     model.head_backward(ht, &dz, &mut self.grads, dht);
                 }
             }
         }
         model.backward_body(x, &mut self.tape, &self.dh, &mut self.grads, &mut self.dx);
+        if let Err(e) = self.grads.check_finite() {
+            if fresh {
+                self.grads.fill_zero();
+            }
+            return Err(e);
+        }
         Ok(loss)
     }
 
     /// One complete training step: zero the gradient, [`Workspace::accumulate`] one batch,
-    /// and update the model with the optimizer. Returns the batch's loss.
+    /// and update the model with the optimizer. Returns the batch's loss. `target` is a
+    /// `&Target` or a [`Weighted`] one.
     ///
     /// If the loss or any gradient is not finite, or the update would write a NaN or an
     /// infinity ([`Optimizer::step`] is atomic), returns an error and leaves the model and the
-    /// optimizer untouched.
+    /// optimizer untouched (and the gradient zero).
     ///
     /// # Example
     /// ```
@@ -405,16 +427,18 @@ where
     /// assert!(ws.train_step(&mut model, &mut opt, &x, &target)? < 0.05 * first);
     /// # Ok::<(), tinyrnn::Error>(())
     /// ```
-    pub fn train_step<O: Optimizer<T, N>>(
+    pub fn train_step<'t, O: Optimizer<T, N>>(
         &mut self,
         model: &mut N,
         opt: &mut O,
         x: &[N::X; T_X],
-        target: &Target<'_, T, N_Y, M, T_X>,
-    ) -> Result<T, Error> {
+        target: impl Into<Weighted<'t, T, N_Y, M, T_X>>,
+    ) -> Result<T, Error>
+    where
+        T: 't,
+    {
         self.zero_grads();
         let loss = self.accumulate(model, x, target)?;
-        self.param_grads().check_finite()?;
         opt.step(model, self.param_grads())?;
         Ok(loss)
     }

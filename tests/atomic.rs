@@ -36,20 +36,23 @@ fn adam_step_that_would_overflow_is_an_error_and_changes_nothing() {
     let mut opt = Adam::<f32, Model>::new(1.0e38);
     // A first, finite step gives the moments non-zero values to compare.
     let mut small = Adam::<f32, Model>::new(1.0e-3);
-    ws.train_step(&mut model, &mut small, &x, &labels())
+    ws.train_step(&mut model, &mut small, &x, labels())
         .unwrap();
-    opt.m = small.m;
-    opt.v = small.v;
-    let (before, m, v) = (bits(&model), bits(&opt.m), bits(&opt.v));
-    let err = ws.train_step(&mut model, &mut opt, &x, &labels());
+    opt.state.m = small.state.m;
+    opt.state.v = small.state.v;
+    let (before, m, v) = (bits(&model), bits(&opt.state.m), bits(&opt.state.v));
+    let err = ws.train_step(&mut model, &mut opt, &x, labels());
     assert!(matches!(err, Err(Error::NonFiniteUpdate { .. })), "{err:?}");
     assert_eq!(bits(&model), before);
-    assert_eq!((bits(&opt.m), bits(&opt.v), opt.steps()), (m, v, 0));
+    assert_eq!(
+        (bits(&opt.state.m), bits(&opt.state.v), opt.state.steps()),
+        (m, v, 0)
+    );
     // The same optimizer with a sane rate then works from the untouched state.
     opt.lr = 1.0e-3;
-    ws.train_step(&mut model, &mut opt, &x, &labels()).unwrap();
+    ws.train_step(&mut model, &mut opt, &x, labels()).unwrap();
     assert!(model.tensors().flatten().all(|v| v.is_finite()));
-    assert_eq!(opt.steps(), 1);
+    assert_eq!(opt.state.steps(), 1);
 }
 
 /// `accumulate` with a NaN in `x` used to return `Err` after adding the output layer's
@@ -57,10 +60,10 @@ fn adam_step_that_would_overflow_is_an_error_and_changes_nothing() {
 #[test]
 fn accumulate_with_nan_input_leaves_the_gradient_as_it_was() {
     let (model, mut ws, mut x) = setup();
-    ws.accumulate(&model, &x, &labels()).unwrap();
+    ws.accumulate(&model, &x, labels()).unwrap();
     let before = bits(ws.param_grads());
     x[2][(1, 0)] = f32::NAN;
-    let err = ws.accumulate(&model, &x, &labels());
+    let err = ws.accumulate(&model, &x, labels());
     assert!(
         matches!(err, Err(Error::NonFinite { what: "loss", .. })),
         "{err:?}"
@@ -76,11 +79,11 @@ fn minibatch_recipe_with_an_infinite_input_does_not_reach_the_model() {
     let mut bad = x;
     bad[1][(0, 1)] = f32::INFINITY;
     let mut opt = Adam::<f32, Model>::new(1.0e-2);
-    let before = (bits(&model), bits(&opt.m), bits(&opt.v));
+    let before = (bits(&model), bits(&opt.state.m), bits(&opt.state.v));
     ws.zero_grads();
     let mut outcome = Ok(());
     for part in [&x, &bad] {
-        if let Err(e) = ws.accumulate(&model, part, &labels()) {
+        if let Err(e) = ws.accumulate(&model, part, labels()) {
             outcome = Err(e);
         }
     }
@@ -89,7 +92,10 @@ fn minibatch_recipe_with_an_infinite_input_does_not_reach_the_model() {
         outcome = opt.step(&mut model, ws.param_grads());
     }
     assert!(outcome.is_err(), "the infinite input must be reported");
-    assert_eq!((bits(&model), bits(&opt.m), bits(&opt.v)), before);
+    assert_eq!(
+        (bits(&model), bits(&opt.state.m), bits(&opt.state.v)),
+        before
+    );
 }
 
 /// Settings that cannot work used to be accepted and to produce a NaN model (or, for a
@@ -97,7 +103,7 @@ fn minibatch_recipe_with_an_infinite_input_does_not_reach_the_model() {
 #[test]
 fn settings_that_cannot_work_are_typed_errors_and_change_nothing() {
     let (mut model, mut ws, x) = setup();
-    ws.accumulate(&model, &x, &labels()).unwrap();
+    ws.accumulate(&model, &x, labels()).unwrap();
     let grads = *ws.param_grads();
     let before = bits(&model);
     let invalid = |r: Result<(), Error>, what: &str| match r {
@@ -250,4 +256,42 @@ fn finite_inputs_within_the_documented_range_give_finite_outputs() {
     lstm.forward(&x, &LstmState::ZEROS, &mut tape);
     let y = <Lstm<f32, N_X, N_A> as Layer<f32, 1>>::output(&tape);
     assert!(y.iter().flatten().any(|v| v.is_nan()));
+}
+
+/// A gradient that overflows inside the backward pass (finite input, finite loss): with a huge
+/// output layer and huge inputs behind zero input weights, `dWax = Σ da·xᵀ ≈ 1e30·1e10`
+/// overflows f32. `accumulate` reports it; from a zeroed gradient (as in `train_step`) the
+/// gradient is zero again, bit for bit, and `train_step` leaves model and optimizer alone.
+#[test]
+fn gradient_overflow_in_the_backward_pass_is_an_error() {
+    type Rnn = tinyrnn::RnnParams<f32, 1, 3, 2>;
+    type RnnWs = tinyrnn::train::RnnWorkspace<f32, 1, 3, 2, 1, 2>;
+    let mut model = Rnn::zeros();
+    model.ba.fill(0.5);
+    model.wya.fill(1e30);
+    model.wya[(1, 0)] = -1e30;
+    let x = [SMatrix::<f32, 1, 1>::repeat(1e10); 2];
+    let target = Target::ClassLast(&[1]); // far from the predicted class 0: dz = (1, −1)
+    let mut ws = Box::new(RnnWs::zeros());
+    let err = ws.accumulate(&model, &x, target).unwrap_err();
+    assert!(
+        matches!(err, Error::NonFinite { what: "wax", .. }),
+        "{err:?}"
+    );
+    assert!(bits(&ws.grads).iter().all(|&b| b == 0));
+    // The same through train_step: the model and Adam's state are untouched.
+    let mut opt = Adam::<f32, Rnn>::new(1e-3);
+    let (before, m) = (bits(&model), bits(&opt.state.m));
+    assert!(ws.train_step(&mut model, &mut opt, &x, target).is_err());
+    assert_eq!(
+        (bits(&model), bits(&opt.state.m), opt.state.steps()),
+        (before, m, 0)
+    );
+    // Added to a gradient that was not zero: still reported, at the accumulate call.
+    ws.grads.by.fill(1.0);
+    assert!(ws.accumulate(&model, &x, target).is_err());
+    // Without the huge inputs the same model trains.
+    let x = [SMatrix::<f32, 1, 1>::repeat(1.0); 2];
+    ws.zero_grads();
+    assert!(ws.accumulate(&model, &x, target).is_ok());
 }

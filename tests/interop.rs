@@ -541,3 +541,49 @@ fn malformed_keras_weights_are_typed_errors() {
     let _ = Rnn::<f64, 3, 4>::zeros();
     let _ = Bidirectional::<Lstm<f64, 3, 4>, Concat<8>>::zeros();
 }
+
+/// Exporters refuse values the framework could not load back (a NaN weight, a merged bias that
+/// overflows) before writing anything, naming the framework's tensor and index.
+#[test]
+fn exporting_a_non_finite_value_is_a_typed_error_and_writes_nothing() {
+    // Keras reset_after=False: bias = bnx + bna, which overflows f32.
+    let mut gru = Gru::<f32, 1, 2, ResetBefore>::zeros();
+    gru.bnx.fill(f32::MAX);
+    gru.bna.fill(f32::MAX);
+    let (mut kernel, mut rec, mut bias) = ([7.0_f32; 6], [7.0_f32; 12], [7.0_f32; 6]);
+    let err = keras::save(&gru, &mut [&mut kernel, &mut rec, &mut bias]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Tensor {
+                id: TensorId::Keras {
+                    index: 2,
+                    name: "bias"
+                },
+                problem: TensorProblem::NonFinite { .. }
+            }
+        ),
+        "{err:?}"
+    );
+    assert!([&kernel[..], &rec, &bias]
+        .iter()
+        .all(|t| t.iter().all(|&v| v == 7.0)));
+
+    // PyTorch: a NaN in a dense layer's weight.
+    let mut fc = Dense::<f32, 2, 1>::zeros();
+    fc.w[(0, 1)] = f32::NAN;
+    let (mut w, mut b) = ([7.0_f32; 2], [7.0_f32; 1]);
+    let mut out: [(&str, &mut [f32]); 2] = [("fc.weight", &mut w), ("fc.bias", &mut b)];
+    let err = torch::save(&fc, &mut out, &["fc"]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Tensor {
+                problem: TensorProblem::NonFinite { index: 1 },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!((w, b), ([7.0; 2], [7.0]));
+}

@@ -571,8 +571,8 @@ fn one_layer_lstm_model_equals_notebook_lstm() {
     for target in data.targets() {
         ws.zero_grads();
         ws_nb.zero_grads();
-        let loss = ws.accumulate(&net, &data.x, &target).unwrap();
-        assert_eq!(loss, ws_nb.accumulate(&nb, &data.x, &target).unwrap());
+        let loss = ws.accumulate(&net, &data.x, target).unwrap();
+        assert_eq!(loss, ws_nb.accumulate(&nb, &data.x, target).unwrap());
         let (g, gn) = (ws.param_grads(), ws_nb.param_grads());
         let l = &g.lower;
         assert_eq!(
@@ -633,8 +633,8 @@ fn one_layer_rnn_model_equals_notebook_rnn() {
     for target in data.targets() {
         ws.zero_grads();
         ws_nb.zero_grads();
-        let loss = ws.accumulate(&net, &data.x, &target).unwrap();
-        assert_eq!(loss, ws_nb.accumulate(&nb, &data.x, &target).unwrap());
+        let loss = ws.accumulate(&net, &data.x, target).unwrap();
+        assert_eq!(loss, ws_nb.accumulate(&nb, &data.x, target).unwrap());
         let (g, gn) = (ws.param_grads(), ws_nb.param_grads());
         assert_eq!(
             (g.lower.wax, g.lower.waa, g.lower.ba),
@@ -795,7 +795,7 @@ where
     for _ in 1..steps {
         last = ws.train_step(net, &mut opt, x, target).unwrap();
     }
-    assert_eq!(opt.steps() as usize, steps);
+    assert_eq!(opt.state.steps() as usize, steps);
     (first, last)
 }
 

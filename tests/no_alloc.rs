@@ -812,15 +812,15 @@ fn check_training<
     });
     let step = Target::ClassLast(&classes);
     let r = ck.zero(&ctx, "train_step Sgd", || {
-        ws.train_step(&mut model, &mut sgd, black_box(&x), &step)
+        ws.train_step(&mut model, &mut sgd, black_box(&x), step)
     });
     assert!(r.is_ok());
     let r = ck.zero(&ctx, "train_step Momentum", || {
-        ws.train_step(&mut model, &mut momentum, black_box(&x), &step)
+        ws.train_step(&mut model, &mut momentum, black_box(&x), step)
     });
     assert!(r.is_ok());
     let r = ck.zero(&ctx, "train_step Adam", || {
-        ws.train_step(&mut model, &mut adam, black_box(&x), &step)
+        ws.train_step(&mut model, &mut adam, black_box(&x), step)
     });
     assert!(r.is_ok());
     let r = ck.zero(&ctx, "train_step Adam (ValueEach)", || {
@@ -828,7 +828,7 @@ fn check_training<
             &mut model,
             &mut adam,
             black_box(&x),
-            &Target::ValueEach(&values_each),
+            Target::ValueEach(&values_each),
         )
     });
     assert!(r.is_ok());
@@ -838,7 +838,7 @@ fn check_training<
             &mut model,
             &mut adam,
             black_box(&x),
-            &Target::ClassLast(&bad_classes),
+            Target::ClassLast(&bad_classes),
         )
     });
     assert_eq!(

@@ -121,7 +121,7 @@ where
     for (name, target) in targets.all() {
         println!("{cell} {} {name}", core::any::type_name::<T>());
         let mut ws = Workspace::<T, C, M, T_X>::zeros();
-        let j = ws.accumulate(&model, &x, &target).unwrap();
+        let j = ws.accumulate(&model, &x, target).unwrap();
         assert_eq!(
             j.as_f64(),
             loss(&model, &x, &target),
@@ -247,8 +247,8 @@ where
     for ((name, a), (_, b)) in t32.all().into_iter().zip(t64.all()) {
         let mut w32 = Workspace::<f32, N32, M, T_X>::zeros();
         let mut w64 = Workspace::<f64, N64, M, T_X>::zeros();
-        let l32 = w32.accumulate(&m32, &x32, &a).unwrap();
-        let l64 = w64.accumulate(&m64, &x64, &b).unwrap();
+        let l32 = w32.accumulate(&m32, &x32, a).unwrap();
+        let l64 = w64.accumulate(&m64, &x64, b).unwrap();
         let mut worst = (f64::from(l32) - l64).abs() / l64.abs().max(1.0);
         for (g32, g64) in w32.param_grads().tensors().zip(w64.param_grads().tensors()) {
             for (&a, &b) in g32.iter().zip(g64) {
@@ -300,8 +300,8 @@ fn f32_training_gradient_agrees_with_f64() {
     for ((name, a), (_, b)) in t32.all().into_iter().zip(t64.all()) {
         let mut w32 = tinyrnn::train::LstmWorkspace::<f32, N_X, N_A, N_Y, M, T_X>::zeros();
         let mut w64 = tinyrnn::train::LstmWorkspace::<f64, N_X, N_A, N_Y, M, T_X>::zeros();
-        let l32 = w32.accumulate(&m32, &x32, &a).unwrap();
-        let l64 = w64.accumulate(&m64, &x64, &b).unwrap();
+        let l32 = w32.accumulate(&m32, &x32, a).unwrap();
+        let l64 = w64.accumulate(&m64, &x64, b).unwrap();
         let mut worst = (f64::from(l32) - l64).abs() / l64.abs().max(1.0);
         for (g32, g64) in w32.param_grads().tensors().zip(w64.param_grads().tensors()) {
             for (&a, &b) in g32.iter().zip(g64) {
@@ -323,7 +323,7 @@ fn loss_value_is_the_documented_mean() {
     let labels = [2, 0];
     let mut ws = tinyrnn::train::LstmWorkspace::<f64, N_X, N_A, N_Y, M, T_X>::zeros();
     let loss = ws
-        .accumulate(&model, &x, &Target::ClassLast(&labels))
+        .accumulate(&model, &x, Target::ClassLast(&labels))
         .unwrap();
     let tape = model.forward(&x, &SMatrix::zeros());
     let want = (0..M)
@@ -336,7 +336,7 @@ fn loss_value_is_the_documented_mean() {
 
     let values = rng.matrix::<f64, N_Y, M>(1.0);
     let loss = ws
-        .accumulate(&model, &x, &Target::ValueLast(&values))
+        .accumulate(&model, &x, Target::ValueLast(&values))
         .unwrap();
     let z = model.wy * tape.a[T_X - 1] + model.by * SMatrix::<f64, 1, M>::repeat(1.0);
     let want = (z - values).norm_squared() / (M * N_Y) as f64;

@@ -40,14 +40,14 @@ fn lstm_learns_to_remember_a_sign_across_twelve_steps() {
                      ws: &mut LstmWorkspace<f32, 2, 8, 2, 8, 12>| {
         let mut total = 0.0;
         for (x, labels) in &batches {
-            total += ws.accumulate(model, x, &Target::ClassLast(labels)).unwrap();
+            total += ws.accumulate(model, x, Target::ClassLast(labels)).unwrap();
         }
         total / batches.len() as f32
     };
     let before = mean_loss(&model, &mut ws);
     for _ in 0..40 {
         for (x, labels) in &batches {
-            ws.train_step(&mut model, &mut opt, x, &Target::ClassLast(labels))
+            ws.train_step(&mut model, &mut opt, x, Target::ClassLast(labels))
                 .unwrap();
         }
     }
@@ -79,11 +79,11 @@ fn rnn_regressor_learns_a_running_mean() {
     let mut opt = Momentum::new(0.05, 0.9);
     let mut ws = RnnWorkspace::<f64, 1, 6, 1, 4, 6>::zeros();
     let target = Target::ValueEach(&y);
-    let before = ws.accumulate(&model, &x, &target).unwrap();
+    let before = ws.accumulate(&model, &x, target).unwrap();
     for _ in 0..300 {
-        ws.train_step(&mut model, &mut opt, &x, &target).unwrap();
+        ws.train_step(&mut model, &mut opt, &x, target).unwrap();
     }
-    let after = ws.accumulate(&model, &x, &target).unwrap();
+    let after = ws.accumulate(&model, &x, target).unwrap();
     println!("RNN running mean: loss {before:.4} -> {after:.4}");
     assert!(
         after < f64::from(LOSS_FRACTION) * before,
@@ -101,7 +101,7 @@ fn accumulating_mini_batches_equals_one_large_batch() {
 
     let mut whole = LstmWorkspace::<f64, 2, 3, 3, 4, 5>::zeros();
     let loss = whole
-        .accumulate(&model, &x, &Target::ClassLast(&labels))
+        .accumulate(&model, &x, Target::ClassLast(&labels))
         .unwrap();
 
     let mut half = LstmWorkspace::<f64, 2, 3, 3, 2, 5>::zeros();
@@ -112,7 +112,7 @@ fn accumulating_mini_batches_equals_one_large_batch() {
         let xs = x.map(|m| m.fixed_columns::<2>(2 * part).into_owned());
         let ls = [labels[2 * part], labels[2 * part + 1]];
         total += half
-            .accumulate(&model, &xs, &Target::ClassLast(&ls))
+            .accumulate(&model, &xs, Target::ClassLast(&ls))
             .unwrap();
     }
     half.param_grads_mut().scale(0.5);
@@ -134,7 +134,7 @@ fn bad_targets_and_diverged_models_are_errors_and_change_nothing() {
     let mut ws = RnnWorkspace::<f32, 2, 3, 2, 2, 3>::zeros();
     let x = [SMatrix::<f32, 2, 2>::repeat(0.5); 3];
 
-    let err = ws.train_step(&mut model, &mut opt, &x, &Target::ClassLast(&[0, 2]));
+    let err = ws.train_step(&mut model, &mut opt, &x, Target::ClassLast(&[0, 2]));
     assert_eq!(
         err,
         Err(Error::ClassOutOfRange {
@@ -144,7 +144,7 @@ fn bad_targets_and_diverged_models_are_errors_and_change_nothing() {
     );
     let mut values = SMatrix::<f32, 2, 2>::zeros();
     values[(1, 1)] = f32::NAN;
-    let err = ws.train_step(&mut model, &mut opt, &x, &Target::ValueLast(&values));
+    let err = ws.train_step(&mut model, &mut opt, &x, Target::ValueLast(&values));
     assert_eq!(
         err,
         Err(Error::NonFinite {
@@ -158,7 +158,7 @@ fn bad_targets_and_diverged_models_are_errors_and_change_nothing() {
     model.wya.fill(f32::MAX);
     model.waa.fill(1.0);
     let diverged = model;
-    let err = ws.train_step(&mut model, &mut opt, &x, &Target::ClassLast(&[0, 1]));
+    let err = ws.train_step(&mut model, &mut opt, &x, Target::ClassLast(&[0, 1]));
     assert!(
         matches!(err, Err(Error::NonFinite { what: "loss", .. })),
         "{err:?}"
@@ -175,7 +175,7 @@ fn training_is_deterministic() {
         let mut ws = LstmWorkspace::<f32, 2, 4, 2, 8, 12>::zeros();
         let (x, labels) = sign_task(&mut DataRng::new(12));
         for _ in 0..5 {
-            ws.train_step(&mut model, &mut opt, &x, &Target::ClassLast(&labels))
+            ws.train_step(&mut model, &mut opt, &x, Target::ClassLast(&labels))
                 .unwrap();
         }
         let mut flat = [0.0_f32; LstmParams::<f32, 2, 4, 2>::LEN];

@@ -232,7 +232,7 @@ pub fn course_rnn_train_step(probe: &mut impl Probe, sink: &mut impl Sink) -> Re
     let labels = course_labels();
     let target = Target::ClassLast(&labels);
     let loss = probe.region("course_rnn_train_step", || {
-        ws.train_step(p, &mut opt, &x, &target)
+        ws.train_step(p, &mut opt, &x, target)
     })?;
     sink.tensor("", "loss", &mut [loss].into_iter());
     send_params(sink, "params", p);
@@ -279,7 +279,7 @@ pub fn course_lstm_train_step(probe: &mut impl Probe, sink: &mut impl Sink) -> R
     let labels = course_labels();
     let target = Target::ClassLast(&labels);
     let loss = probe.region("course_lstm_train_step", || {
-        ws.train_step(p, &mut opt, &x, &target)
+        ws.train_step(p, &mut opt, &x, target)
     })?;
     sink.tensor("", "loss", &mut [loss].into_iter());
     send_params(sink, "params", p);
@@ -376,7 +376,7 @@ pub fn kws_train_step(
         black_box(&mut ws),
     );
     let target = Target::ClassLast(&label);
-    let loss = probe.region("kws_train_step", || ws.train_step(model, opt, &x, &target))?;
+    let loss = probe.region("kws_train_step", || ws.train_step(model, opt, &x, target))?;
     sink.tensor("", "loss", &mut [loss].into_iter());
     let sums = checksum(model.tensors().flatten());
     sink.tensor("params", "checksum", &mut sums.into_iter());
@@ -919,10 +919,10 @@ fn bm_train<const N_A: usize, const M: usize>(
         let target = Target::ClassLast(&y);
         let loss = if s == 0 {
             probe.region("bm_train_step", || {
-                ws.train_step(model, &mut opt, &x, &target)
+                ws.train_step(model, &mut opt, &x, target)
             })?
         } else {
-            ws.train_step(model, &mut opt, &x, &target)?
+            ws.train_step(model, &mut opt, &x, target)?
         };
         curve[s / CURVE_STRIDE] += loss / CURVE_STRIDE as f32;
         if s < spec.window {
