@@ -376,8 +376,8 @@ where
                 index: 0,
             });
         }
-        let fresh =
-            (self.grads.tensors().flatten()).all(|g| *g == T::zero() && g.is_sign_positive());
+        // A zero gradient (after `zero_grads`) can be restored exactly on an overflow below.
+        let fresh = self.grads.tensors().all(crate::params::is_positive_zero);
         // Then the gradients (the output layer's values recomputed: the same bits).
         let steps = h.iter().zip(self.dh.iter_mut()).zip(self.y_pred.iter_mut());
         for (t, ((ht, dht), yt)) in steps.enumerate() {

@@ -571,7 +571,8 @@ fn generate(root: &Path) -> Vec<(PathBuf, String)> {
     workload::kws_backward(&model, p, &mut rec);
     tables.push(("KWS_BACKWARD", "`workload::kws_backward`.", rec));
     let mut rec = Recorder::default();
-    workload::kws_train_step(&model, p, &mut rec).unwrap();
+    let mut adam = Box::new(tinyrnn::optim::AdamState::ZEROS);
+    workload::kws_train_step(&model, &mut adam, p, &mut rec).unwrap();
     tables.push(("KWS_TRAIN_STEP", "`workload::kws_train_step`.", rec));
     let stack = workload::stack_model::<S_NA>();
     let (stream, forward) = run_stack_gru(&stack);

@@ -253,6 +253,20 @@ for t in $TARGETS; do
         fi
     done
 
+    # The training step's optimizer state is a zero-initialised `static` (settings are a
+    # `const`): it must be in .bss, costing RAM but no flash (targets with fw_kws_train).
+    if [[ $t == thumbv7em-* || $t == riscv32* ]]; then
+        nm_line=$("$NM" -S -C "$elf" | awk '$4 == "KWS_ADAM_STATE"' | head -1)
+        read -r saddr ssize stype _ <<<"$nm_line"
+        ssec=$(echo "$sections" | awk -v a="$saddr" "$HEX"'
+            BEGIN { x = hex(a) } $5 ~ /A/ { s = hex($3); z = hex($4); if (x >= s && x < s + z && z > 0) print $1 }' | head -1)
+        if [[ -n $nm_line && $stype == [bB] && $ssec == .bss* ]]; then
+            ok "$t: KWS_ADAM_STATE (Adam state, static): $((16#$ssize)) bytes in $ssec, no flash"
+        else
+            bad "$t: KWS_ADAM_STATE not in .bss (${nm_line:-no symbol}, section ${ssec:-?})"
+        fi
+    fi
+
     # Two runs at once (2 cores): the verdict, and determinism of output and counts.
     run_fw "$t" "$elf" "$t.run2" &
     pid2=$!

@@ -56,8 +56,13 @@ use semihosting::{println, process};
 use tinyrnn::Error;
 use workload::{Dataset, Probe, Sink, TrainSpec};
 
+// Linked for their `critical-section` implementations (single core / single hart).
+#[cfg(target_arch = "arm")]
+use cortex_m as _;
 #[cfg(target_arch = "arm")]
 use cortex_m_rt::entry;
+#[cfg(target_arch = "riscv32")]
+use riscv as _;
 #[cfg(target_arch = "riscv32")]
 use riscv_rt::entry;
 
@@ -66,6 +71,15 @@ use riscv_rt::entry;
 // instructions from the entry of `bench_begin` to the entry of the next `bench_end`. The bodies
 // differ (different statics), so LLVM cannot merge the two functions into one symbol.
 // ---------------------------------------------------------------------------------------------
+/// The keyword-spotting training step's Adam state (`m`, `v`: two copies of the model, 51 KB):
+/// all zero bits, so it lands in `.bss` (no flash image, zeroed at start-up); qemu-check.sh
+/// checks the section. The settings are `workload::KWS_ADAM`, a `const`.
+#[cfg(fw_kws_train)]
+#[no_mangle]
+static KWS_ADAM_STATE: critical_section::Mutex<
+    core::cell::RefCell<tinyrnn::optim::AdamState<f32, workload::KwsModel>>,
+> = critical_section::Mutex::new(core::cell::RefCell::new(tinyrnn::optim::AdamState::ZEROS));
+
 static mut MARK_BEGIN: u32 = 0;
 static mut MARK_END: u32 = 0;
 
@@ -555,7 +569,12 @@ fn full_run(m: &mut Markers, totals: &mut Totals) {
         golden::KWS_TRAIN_STEP,
         TOL_PASS,
         totals,
-        |s| workload::kws_train_step(&model::KWS_MODEL, m, s),
+        |s| {
+            critical_section::with(|cs| {
+                let mut state = KWS_ADAM_STATE.borrow_ref_mut(cs);
+                workload::kws_train_step(&model::KWS_MODEL, &mut state, m, s)
+            })
+        },
     );
     // The stacked GRU from flash, streamed (no tape), then by `Layer::forward` into a tape: both
     // bit for bit against the same golden values. Two phases, so that the first one's stack

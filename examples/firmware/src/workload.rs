@@ -34,7 +34,7 @@ use core::hint::black_box;
 use nalgebra::SMatrix;
 use tinyrnn::init::{Init, Initialize, Rng};
 use tinyrnn::loss::{Head, Target};
-use tinyrnn::optim::{Adam, Clip};
+use tinyrnn::optim::{Adam, AdamState, Clip};
 use tinyrnn::params::Zeroed;
 use tinyrnn::train::{LstmWorkspace, RnnWorkspace};
 use tinyrnn::{
@@ -363,12 +363,15 @@ pub fn kws_backward(model: &KwsModel, probe: &mut impl Probe, sink: &mut impl Si
 #[inline(never)]
 pub fn kws_train_step(
     model: &KwsModel,
+    state: &mut AdamState<f32, KwsModel>,
     probe: &mut impl Probe,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
     let (x, label) = kws_input();
     let mut model = *model;
-    let mut opt = build(|| Adam::with_hyperparameters(1e-3, 0.9, 0.999, 1e-8));
+    // The settings are a `const` (four scalars folded into the code); the moments are the
+    // caller's (on the device a zero-initialised `static`, in .bss).
+    let mut opt = KWS_ADAM.with_state(state);
     let mut ws = LstmWorkspace::<f32, K_NX, K_NA, K_NY, 1, K_TX>::ZEROS;
     let (model, opt, ws) = (
         black_box(&mut model),
@@ -382,6 +385,9 @@ pub fn kws_train_step(
     sink.tensor("params", "checksum", &mut sums.into_iter());
     Ok(())
 }
+
+/// The keyword-spotting training step's Adam settings, without a state.
+pub const KWS_ADAM: Adam<f32, KwsModel, ()> = Adam::settings(1e-3, 0.9, 0.999, 1e-8);
 
 // ---------------------------------------------------------------------------------------------
 // A stacked GRU, streamed: Model<Stack<Gru<16, N_A>, Gru<N_A, N_A>>, Dense<N_A, 12>>, batch 1.
