@@ -36,12 +36,70 @@ use core::marker::PhantomData;
 use nalgebra::SMatrix;
 
 /// How a [`Bidirectional`] layer merges its two directions' outputs (`N_H` rows each).
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::bidirectional::Merge;
+/// use tinyrnn::{params::Zeroed, Bidirectional, Layer, Params, Rnn};
+///
+/// // A merge of one's own: the mean of the two directions.
+/// #[derive(Clone, Copy)]
+/// struct Mean;
+/// impl<const N_H: usize, const M: usize> Merge<f32, N_H, M> for Mean {
+///     type Out = SMatrix<f32, N_H, M>;
+///     fn merge(yf: &SMatrix<f32, N_H, M>, yb: &SMatrix<f32, N_H, M>, y: &mut Self::Out) {
+///         *y = (yf + yb) * 0.5;
+///     }
+///     fn split(dy: &Self::Out, dyf: &mut SMatrix<f32, N_H, M>, dyb: &mut SMatrix<f32, N_H, M>) {
+///         *dyf = dy * 0.5;
+///         *dyb = dy * 0.5;
+///     }
+/// }
+/// type BiRnn = Bidirectional<Rnn<f32, 1, 2>, Mean>;
+/// let mut bi = BiRnn::zeros();
+/// bi.fwd.ba.fill(0.5); // the backward direction stays at zero
+/// let mut tape = <BiRnn as Layer<f32, 1>>::Tape::<3>::ZEROS;
+/// bi.forward(&[SMatrix::zeros(); 3], &Zeroed::ZEROS, &mut tape);
+/// let y = <BiRnn as Layer<f32, 1>>::output(&tape);
+/// assert!((y[0][0] - 0.5_f32.tanh() / 2.0).abs() < 1e-6);
+/// ```
 pub trait Merge<T: Real, const N_H: usize, const M: usize>: Copy {
     /// The merged output of one step.
     type Out: Copy + Zeroed;
     /// `y = merge(y_f, y_b)`.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{bidirectional::Merge, Concat, Sum};
+    ///
+    /// let yf = SMatrix::<f64, 2, 1>::new(1.0, 2.0);
+    /// let yb = SMatrix::<f64, 2, 1>::new(10.0, 20.0);
+    /// let mut cat = SMatrix::<f64, 4, 1>::zeros();
+    /// Concat::<4>::merge(&yf, &yb, &mut cat);
+    /// assert_eq!(cat, SMatrix::<f64, 4, 1>::new(1.0, 2.0, 10.0, 20.0));
+    /// let mut sum = SMatrix::<f64, 2, 1>::zeros();
+    /// Sum::merge(&yf, &yb, &mut sum);
+    /// assert_eq!(sum, SMatrix::<f64, 2, 1>::new(11.0, 22.0));
+    /// ```
     fn merge(yf: &SMatrix<T, N_H, M>, yb: &SMatrix<T, N_H, M>, y: &mut Self::Out);
     /// The gradient of [`Merge::merge`]: `dy_f`, `dy_b` from `dy`.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{bidirectional::Merge, Concat, Sum};
+    ///
+    /// let (mut dyf, mut dyb) = (SMatrix::<f64, 2, 1>::zeros(), SMatrix::<f64, 2, 1>::zeros());
+    /// // Concatenation: each direction gets its own rows of dy.
+    /// Concat::<4>::split(&SMatrix::<f64, 4, 1>::new(1.0, 2.0, 3.0, 4.0), &mut dyf, &mut dyb);
+    /// assert_eq!((dyf[1], dyb[0]), (2.0, 3.0));
+    /// // Sum: each direction gets all of dy.
+    /// Sum::split(&SMatrix::<f64, 2, 1>::new(5.0, 6.0), &mut dyf, &mut dyb);
+    /// assert_eq!(dyf, dyb);
+    /// assert_eq!(dyb[1], 6.0);
+    /// ```
     fn split(dy: &Self::Out, dyf: &mut SMatrix<T, N_H, M>, dyb: &mut SMatrix<T, N_H, M>);
 }
 
@@ -141,6 +199,25 @@ pub struct Bidirectional<L, Mg> {
 }
 
 /// The tape of a [`Bidirectional`] layer.
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{params::Zeroed, Bidirectional, Layer, Params, Rnn, Sum};
+///
+/// type L = Rnn<f32, 1, 2>;
+/// type Bi = Bidirectional<L, Sum>;
+/// let mut bi = Bi::zeros();
+/// bi.fwd.wax.fill(1.0);
+/// bi.bwd.wax.fill(-0.5);
+/// let x: [SMatrix<f32, 1, 1>; 3] = core::array::from_fn(|t| SMatrix::repeat(t as f32));
+/// let mut tape = <Bi as Layer<f32, 1>>::Tape::<3>::ZEROS;
+/// bi.forward(&x, &Zeroed::ZEROS, &mut tape);
+/// assert_eq!(tape.x_rev, [x[2], x[1], x[0]]); // what the backward direction read
+/// let yf = <L as Layer<f32, 1>>::output(&tape.fwd);
+/// let yb = <L as Layer<f32, 1>>::output(&tape.bwd);
+/// assert_eq!(tape.y[0], yf[0] + yb[2]); // the backward direction read x[0] last
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BiTape<TL, X, Y, H, const T_X: usize> {
     /// The forward direction's tape.

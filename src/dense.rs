@@ -52,8 +52,38 @@ pub trait Activation: Copy + Default + Debug + PartialEq + Send + Sync + 'static
     /// The activation's name (`"identity"`, `"tanh"`, `"sigmoid"`, `"relu"`).
     const NAME: &'static str;
     /// `φ(z)`.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{dense::Activation, Identity, Relu, Tanh};
+    ///
+    /// // An activation chosen by type, as a dense layer applies it to each of W·x + b.
+    /// fn act<A: Activation>(z: [f64; 3]) -> [f64; 3] {
+    ///     z.map(A::apply)
+    /// }
+    /// assert_eq!(act::<Relu>([-1.0, 0.0, 2.0]), [0.0, 0.0, 2.0]);
+    /// assert_eq!(act::<Identity>([-1.0, 0.0, 2.0]), [-1.0, 0.0, 2.0]);
+    /// assert!((act::<Tanh>([-1.0, 0.0, 2.0])[2] - 2.0_f64.tanh()).abs() < 1e-15);
+    /// ```
     fn apply<T: Real>(z: T) -> T;
     /// `φ'(z)` from `y = φ(z)`.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{dense::Activation, Identity, Relu, Sigmoid, Tanh};
+    ///
+    /// // φ'(z) from the output alone, against a central difference of φ.
+    /// fn check<A: Activation>(z: f64) {
+    ///     let fd = (A::apply(z + 1e-6) - A::apply(z - 1e-6)) / 2e-6;
+    ///     assert!((A::grad_from_output(A::apply(z)) - fd).abs() < 1e-8, "{}", A::NAME);
+    /// }
+    /// for z in [-1.5, 0.3, 2.0] {
+    ///     check::<Identity>(z);
+    ///     check::<Tanh>(z);
+    ///     check::<Sigmoid>(z);
+    ///     check::<Relu>(z);
+    /// }
+    /// ```
     fn grad_from_output<T: Real>(y: T) -> T;
 }
 

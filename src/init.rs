@@ -267,6 +267,20 @@ impl Init {
 pub trait Initialize: Sized {
     /// Fresh parameters: weights drawn by `init.weights`, biases zero except where a layer
     /// documents otherwise (the LSTM forget gate).
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::init::{Init, Initialize, Rng, WeightInit};
+    /// use tinyrnn::Lstm;
+    ///
+    /// let init = Init { weights: WeightInit::UniformFanIn, forget_bias: 1.0 };
+    /// let lstm: Lstm<f64, 3, 4> = Initialize::init(&init, &mut Rng::new(42));
+    /// // Weights uniform in ±1/√N_A, the forget-gate bias 1, the other biases 0.
+    /// assert!(lstm.wix.iter().chain(lstm.wca.iter()).all(|w| w.abs() <= 0.5));
+    /// assert!(lstm.wix.iter().any(|&w| w != 0.0));
+    /// assert!(lstm.bf.iter().all(|&b| b == 1.0));
+    /// assert_eq!(lstm.bi.sum(), 0.0);
+    /// ```
     fn init(init: &Init, rng: &mut Rng) -> Self;
 }
 

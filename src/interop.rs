@@ -69,6 +69,56 @@ use nalgebra::{SMatrix, SVector};
 
 /// Where a block sits in a framework tensor: the tensor's name and block `k` of `blocks`
 /// equal blocks along its gate axis.
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::interop::{torch, Block, Interop, Kind, Visitor};
+/// use tinyrnn::{params::Zeroed, Error, Params};
+///
+/// // nn.Linear(3, 4) then nn.GLU: the weight's two row blocks are the value and the gate,
+/// // which this layer of one's own keeps as two matrices.
+/// #[derive(Clone)]
+/// struct Glu {
+///     value: SMatrix<f32, 2, 3>,
+///     gate: SMatrix<f32, 2, 3>,
+/// }
+/// # impl Params<f32> for Glu {
+/// #     const LEN: usize = 12;
+/// #     const ZEROS: Self = Glu { value: Zeroed::ZEROS, gate: Zeroed::ZEROS };
+/// #     fn names() -> impl Iterator<Item = &'static str> {
+/// #         ["value", "gate"].into_iter()
+/// #     }
+/// #     fn tensors(&self) -> impl Iterator<Item = &[f32]> {
+/// #         [self.value.as_slice(), self.gate.as_slice()].into_iter()
+/// #     }
+/// #     fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [f32]> {
+/// #         [self.value.as_mut_slice(), self.gate.as_mut_slice()].into_iter()
+/// #     }
+/// # }
+/// impl Interop<f32> for Glu {
+///     fn visit_torch<V: Visitor<f32>>(&mut self, v: &mut V) -> Result<(), Error> {
+///         v.begin_layer(Kind::DenseLayer)?;
+///         v.rows(Block { name: "weight", blocks: 2, k: 0 }, &mut self.value)?;
+///         v.rows(Block { name: "weight", blocks: 2, k: 1 }, &mut self.gate)?;
+///         v.end_layer();
+///         Ok(())
+///     }
+///     // Keras: Dense(4), then the same split of its kernel's columns.
+///     fn visit_keras<V: Visitor<f32>>(&mut self, v: &mut V) -> Result<(), Error> {
+///         v.begin_layer(Kind::DenseLayer)?;
+///         v.cols(Block { name: "kernel", blocks: 2, k: 0 }, &mut self.value)?;
+///         v.cols(Block { name: "kernel", blocks: 2, k: 1 }, &mut self.gate)?;
+///         v.end_layer();
+///         Ok(())
+///     }
+/// }
+/// let weight: [f32; 12] = core::array::from_fn(|i| i as f32); // (4, 3), row-major
+/// let glu: Glu = torch::load(&[("fc.weight", &weight[..])], &["fc"])?;
+/// assert_eq!(glu.value[(1, 0)], 3.0); // row 1
+/// assert_eq!(glu.gate[(0, 0)], 6.0); // row 2: the second block's row 0
+/// # Ok::<(), tinyrnn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Block {
     /// The tensor's name, as the layer knows it (`"weight_ih"`, `"kernel"`).
@@ -90,6 +140,20 @@ mod sealed {
 /// The kind of a layer, as a framework module holds it (a PyTorch `nn.LSTM` holds LSTM layers
 /// only). The variants are not named `Rnn`, `Lstm`, … so that compiler messages can keep
 /// calling the layer types by their short names.
+///
+/// # Example
+/// ```
+/// use tinyrnn::interop::torch;
+/// use tinyrnn::{Gru, Lstm, Stack};
+///
+/// // Two LSTM layers share one nn.LSTM module; a GRU after them needs a module of its own.
+/// type Net = Stack<Stack<Lstm<f32, 2, 3>, Lstm<f32, 3, 3>>, Gru<f32, 3, 3>>;
+/// let mut names = Vec::new();
+/// torch::for_each_tensor::<f32, Net>(&["lstm", "gru"], |id, _| names.push(id.to_string()))?;
+/// assert_eq!(names[4], "lstm.weight_ih_l1");
+/// assert_eq!(names[8], "gru.weight_ih_l0");
+/// # Ok::<(), tinyrnn::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// [`Rnn`]: `nn.RNN`, `SimpleRNN`.
@@ -104,16 +168,126 @@ pub enum Kind {
 
 /// What walks a model's tensors for an importer or an exporter. Sealed: the crate's
 /// importers, exporters and listings implement it; layers call it from [`Interop`].
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::interop::{keras, torch, Block, Interop, Kind, Visitor};
+/// use tinyrnn::{params::Zeroed, Error, Params};
+///
+/// // A layer of one's own: nn.Linear(3, 2, bias=False), Keras' Dense(2, use_bias=False).
+/// #[derive(Clone)]
+/// struct NoBias {
+///     w: SMatrix<f32, 2, 3>,
+/// }
+/// impl Params<f32> for NoBias {
+///     const LEN: usize = 6;
+///     const ZEROS: Self = NoBias { w: Zeroed::ZEROS };
+///     fn names() -> impl Iterator<Item = &'static str> {
+///         ["w"].into_iter()
+///     }
+///     fn tensors(&self) -> impl Iterator<Item = &[f32]> {
+///         [self.w.as_slice()].into_iter()
+///     }
+///     fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [f32]> {
+///         [self.w.as_mut_slice()].into_iter()
+///     }
+/// }
+/// impl Interop<f32> for NoBias {
+///     fn visit_torch<V: Visitor<f32>>(&mut self, v: &mut V) -> Result<(), Error> {
+///         v.begin_layer(Kind::DenseLayer)?;
+///         v.rows(Block { name: "weight", blocks: 1, k: 0 }, &mut self.w)?; // (2, 3)
+///         v.end_layer();
+///         Ok(())
+///     }
+///     fn visit_keras<V: Visitor<f32>>(&mut self, v: &mut V) -> Result<(), Error> {
+///         v.begin_layer(Kind::DenseLayer)?;
+///         v.cols(Block { name: "kernel", blocks: 1, k: 0 }, &mut self.w)?; // (3, 2)
+///         v.end_layer();
+///         Ok(())
+///     }
+/// }
+/// let t = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+/// let a: NoBias = torch::load(&[("proj.weight", &t[..])], &["proj"])?;
+/// let b: NoBias = keras::load(&[&t])?;
+/// assert_eq!(a.w[(0, 2)], 3.0); // weight is W
+/// assert_eq!(b.w[(0, 2)], 5.0); // kernel is Wᵀ
+/// # Ok::<(), tinyrnn::Error>(())
+/// ```
 pub trait Visitor<T: Real>: sealed::Sealed {
     /// A layer of this kind starts.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::error::TensorProblem;
+    /// use tinyrnn::interop::torch;
+    /// use tinyrnn::{Dense, Error, Lstm, Model};
+    ///
+    /// // A dense layer after a recurrent one starts in the next module, which must exist.
+    /// type Net = Model<Lstm<f32, 2, 3>, Dense<f32, 3, 1>>;
+    /// let mut names = Vec::new();
+    /// torch::for_each_tensor::<f32, Net>(&["rnn", "head"], |id, _| names.push(id.to_string()))?;
+    /// assert_eq!(names[4..], ["head.weight", "head.bias"]);
+    /// let err = torch::for_each_tensor::<f32, Net>(&["rnn"], |_, _| {}).unwrap_err();
+    /// assert!(matches!(err, Error::Tensor { problem: TensorProblem::Missing, .. }));
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
     fn begin_layer(&mut self, kind: Kind) -> Result<(), Error>;
     /// The layer ends.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::interop::{keras, torch};
+    /// use tinyrnn::{Rnn, Stack};
+    ///
+    /// // After a layer ends, the next one takes the next layer index (PyTorch) or the next
+    /// // arrays of the list (Keras).
+    /// type Net = Stack<Rnn<f32, 2, 3>, Rnn<f32, 3, 3>>;
+    /// let mut names = Vec::new();
+    /// torch::for_each_tensor::<f32, Net>(&["rnn"], |id, _| names.push(id.to_string()))?;
+    /// assert_eq!(names[4], "rnn.weight_ih_l1");
+    /// names.clear();
+    /// keras::for_each_tensor::<f32, Net>(|id, _| names.push(id.to_string()))?;
+    /// assert_eq!(names[3], "weights[3] (kernel)");
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
     fn end_layer(&mut self);
     /// The next layer is the reverse direction of the layer that just ended (a bidirectional
     /// layer): in PyTorch, the same layer index with `_reverse`.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::interop::torch;
+    /// use tinyrnn::{Bidirectional, Concat, Gru, Stack};
+    ///
+    /// // nn.GRU(2, 3, num_layers=2, bidirectional=True).
+    /// type Net = Stack<Bidirectional<Gru<f32, 2, 3>, Concat<6>>, Bidirectional<Gru<f32, 6, 3>, Concat<6>>>;
+    /// let mut names = Vec::new();
+    /// torch::for_each_tensor::<f32, Net>(&["gru"], |id, _| names.push(id.to_string()))?;
+    /// names.retain(|n| n.contains("weight_ih"));
+    /// assert_eq!(names, ["gru.weight_ih_l0", "gru.weight_ih_l0_reverse",
+    ///                    "gru.weight_ih_l1", "gru.weight_ih_l1_reverse"]);
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
     fn reverse_of_last(&mut self);
     /// `m` is block `b.k` of the rows of a `(b.blocks·R, C)` row-major tensor (PyTorch's
     /// weights, and every bias): `m[(r, c)] = t[(k·R + r)·C + c]`.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::interop::torch;
+    /// use tinyrnn::Lstm;
+    ///
+    /// // nn.LSTM(2, 3): weight_ih is (4·3, 2), its row blocks the gates i, f, g, o.
+    /// let w_ih: [f64; 24] = core::array::from_fn(|i| i as f64);
+    /// let (w_hh, b) = ([0.0; 36], [0.0; 12]);
+    /// let dict = [("weight_ih_l0", &w_ih[..]), ("weight_hh_l0", &w_hh),
+    ///             ("bias_ih_l0", &b), ("bias_hh_l0", &b)];
+    /// let lstm: Lstm<f64, 2, 3> = torch::load(&dict, &[""])?;
+    /// assert_eq!(lstm.wfx[(1, 0)], 8.0); // k = 1: t[(1·3 + 1)·2 + 0]
+    /// assert_eq!(lstm.wox[(2, 1)], 23.0); // k = 3: t[(3·3 + 2)·2 + 1]
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
     fn rows<const R: usize, const C: usize>(
         &mut self,
         b: Block,
@@ -121,6 +295,19 @@ pub trait Visitor<T: Real>: sealed::Sealed {
     ) -> Result<(), Error>;
     /// `m` is the transpose of block `b.k` of the columns of a `(C, b.blocks·R)` row-major
     /// tensor (Keras' kernels): `m[(r, c)] = t[c·blocks·R + k·R + r]`.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::interop::keras;
+    /// use tinyrnn::Lstm;
+    ///
+    /// // Keras LSTM(3) on 2 features: kernel is (2, 4·3), its column blocks the gates i, f, c, o.
+    /// let kernel: [f64; 24] = core::array::from_fn(|i| i as f64);
+    /// let lstm: Lstm<f64, 2, 3> = keras::load(&[&kernel, &[0.0; 36], &[0.0; 12]])?;
+    /// assert_eq!(lstm.wfx[(1, 1)], 16.0); // k = 1: t[1·4·3 + 1·3 + 1]
+    /// assert_eq!(lstm.wix[(2, 0)], 2.0); // k = 0: t[0 + 0 + 2]
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
     fn cols<const R: usize, const C: usize>(
         &mut self,
         b: Block,
@@ -128,6 +315,25 @@ pub trait Visitor<T: Real>: sealed::Sealed {
     ) -> Result<(), Error>;
     /// `v = a + b` (two framework biases tinyrnn keeps as one): import adds them, export
     /// writes `v` into `a` and zero into `b`.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::interop::torch;
+    /// use tinyrnn::Rnn;
+    ///
+    /// // nn.RNN(1, 2) has two biases; tinyrnn keeps their sum.
+    /// let dict = [("weight_ih_l0", &[0.0_f32; 2][..]), ("weight_hh_l0", &[0.0; 4]),
+    ///             ("bias_ih_l0", &[1.0, 2.0]), ("bias_hh_l0", &[0.5, 0.5])];
+    /// let rnn: Rnn<f32, 1, 2> = torch::load(&dict, &[""])?;
+    /// assert_eq!((rnn.ba[0], rnn.ba[1]), (1.5, 2.5));
+    ///
+    /// let (mut w_ih, mut w_hh, mut b_ih, mut b_hh) = ([0.0; 2], [0.0; 4], [0.0; 2], [9.0; 2]);
+    /// let mut out: [(&str, &mut [f32]); 4] = [("weight_ih_l0", &mut w_ih), ("weight_hh_l0", &mut w_hh),
+    ///                                          ("bias_ih_l0", &mut b_ih), ("bias_hh_l0", &mut b_hh)];
+    /// torch::save(&rnn, &mut out, &[""])?;
+    /// assert_eq!((b_ih, b_hh), ([1.5, 2.5], [0.0, 0.0]));
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
     fn sum<const R: usize>(
         &mut self,
         a: Block,
@@ -136,6 +342,23 @@ pub trait Visitor<T: Real>: sealed::Sealed {
     ) -> Result<(), Error>;
     /// `t = v + w` (two tinyrnn biases the framework keeps as one): import sets `v = t`,
     /// `w = 0`, export writes `v + w`.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::interop::keras;
+    /// use tinyrnn::{Gru, ResetBefore};
+    ///
+    /// // Keras' GRU(2, reset_after=False) has one candidate bias where tinyrnn's reset-before
+    /// // GRU adds two, bnx + bna.
+    /// let bias = [0.0, 0.0, 0.0, 0.0, 1.0, 2.0]; // z, r, h
+    /// let mut gru: Gru<f32, 1, 2, ResetBefore> = keras::load(&[&[0.0; 6], &[0.0; 12], &bias])?;
+    /// assert_eq!((gru.bnx[1], gru.bna[1]), (2.0, 0.0));
+    /// gru.bna[1] = 0.25;
+    /// let (mut kernel, mut recurrent, mut b) = ([0.0; 6], [0.0; 12], [0.0; 6]);
+    /// keras::save(&gru, &mut [&mut kernel, &mut recurrent, &mut b])?;
+    /// assert_eq!(b[5], 2.25);
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
     fn fold<const R: usize>(
         &mut self,
         b: Block,
@@ -143,16 +366,122 @@ pub trait Visitor<T: Real>: sealed::Sealed {
         w: &mut SVector<T, R>,
     ) -> Result<(), Error>;
     /// The layer cannot be represented in this framework.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::error::TensorProblem;
+    /// use tinyrnn::interop::{keras, torch};
+    /// use tinyrnn::{Error, Gru, ResetBefore};
+    ///
+    /// // nn.GRU is reset-after only: a reset-before GRU maps onto Keras, not onto PyTorch.
+    /// type G = Gru<f32, 1, 2, ResetBefore>;
+    /// assert!(keras::for_each_tensor::<f32, G>(|_, _| {}).is_ok());
+    /// let err = torch::for_each_tensor::<f32, G>(&["gru"], |_, _| {}).unwrap_err();
+    /// assert!(matches!(err, Error::Tensor { problem: TensorProblem::Unsupported, .. }));
+    /// ```
     fn unsupported(&mut self, name: &'static str) -> Result<(), Error>;
 }
 
 /// A layer, or a composition of layers, that maps onto PyTorch and Keras layers (see the
 /// [module docs](self)). Implemented by [`Rnn`], [`Lstm`], [`Gru`], [`Dense`], [`Stack`] and
 /// [`Bidirectional`].
+///
+/// # Example
+/// ```
+/// use tinyrnn::interop::{torch, Interop};
+/// use tinyrnn::{Error, Lstm, Params};
+///
+/// // Any model that maps onto PyTorch, generically: how many values its state_dict holds.
+/// fn torch_values<N: Interop<f32>>(modules: &[&'static str]) -> Result<usize, Error> {
+///     let mut n = 0;
+///     torch::for_each_tensor::<f32, N>(modules, |_, len| n += len)?;
+///     Ok(n)
+/// }
+/// type L = Lstm<f32, 3, 4>;
+/// // PyTorch keeps two biases for each of the 4 gates where tinyrnn keeps their sum.
+/// assert_eq!(torch_values::<L>(&["rnn"])?, L::LEN + 4 * 4);
+/// # Ok::<(), tinyrnn::Error>(())
+/// ```
 pub trait Interop<T: Real>: Params<T> {
     /// Walks the tensors in PyTorch's layout.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::interop::{torch, Interop, Visitor};
+    /// use tinyrnn::{Error, Gru, Params};
+    ///
+    /// // A wrapper of one's own maps onto PyTorch as the layer it wraps.
+    /// #[derive(Clone)]
+    /// struct Denoiser(Gru<f32, 1, 2>);
+    /// # impl Params<f32> for Denoiser {
+    /// #     const LEN: usize = <Gru<f32, 1, 2> as Params<f32>>::LEN;
+    /// #     const ZEROS: Self = Denoiser(<Gru<f32, 1, 2> as Params<f32>>::ZEROS);
+    /// #     fn names() -> impl Iterator<Item = &'static str> {
+    /// #         <Gru<f32, 1, 2> as Params<f32>>::names()
+    /// #     }
+    /// #     fn tensors(&self) -> impl Iterator<Item = &[f32]> {
+    /// #         self.0.tensors()
+    /// #     }
+    /// #     fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [f32]> {
+    /// #         self.0.tensors_mut()
+    /// #     }
+    /// # }
+    /// impl Interop<f32> for Denoiser {
+    ///     fn visit_torch<V: Visitor<f32>>(&mut self, v: &mut V) -> Result<(), Error> {
+    ///         self.0.visit_torch(v)
+    ///     }
+    ///     fn visit_keras<V: Visitor<f32>>(&mut self, v: &mut V) -> Result<(), Error> {
+    ///         self.0.visit_keras(v)
+    ///     }
+    /// }
+    /// let mut tensors = Vec::new();
+    /// torch::for_each_tensor::<f32, Denoiser>(&["gru"], |id, len| tensors.push((id.to_string(), len)))?;
+    /// assert_eq!(tensors[1], ("gru.weight_hh_l0".to_string(), 3 * 2 * 2));
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
     fn visit_torch<V: Visitor<T>>(&mut self, v: &mut V) -> Result<(), Error>;
     /// Walks the tensors in Keras' layout, in `get_weights()` order.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::interop::{keras, Interop, Visitor};
+    /// use tinyrnn::{Dense, Error, Lstm, Params};
+    ///
+    /// // A model of one's own with named parts: Keras lists the parts' arrays in the order
+    /// // the model visits them.
+    /// #[derive(Clone)]
+    /// struct Tagger {
+    ///     rnn: Lstm<f32, 2, 3>,
+    ///     head: Dense<f32, 3, 5>,
+    /// }
+    /// # impl Params<f32> for Tagger {
+    /// #     const LEN: usize = <Lstm<f32, 2, 3> as Params<f32>>::LEN + <Dense<f32, 3, 5> as Params<f32>>::LEN;
+    /// #     const ZEROS: Self = Tagger { rnn: Params::ZEROS, head: Params::ZEROS };
+    /// #     fn names() -> impl Iterator<Item = &'static str> {
+    /// #         <Lstm<f32, 2, 3> as Params<f32>>::names().chain(<Dense<f32, 3, 5> as Params<f32>>::names())
+    /// #     }
+    /// #     fn tensors(&self) -> impl Iterator<Item = &[f32]> {
+    /// #         self.rnn.tensors().chain(self.head.tensors())
+    /// #     }
+    /// #     fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [f32]> {
+    /// #         self.rnn.tensors_mut().chain(self.head.tensors_mut())
+    /// #     }
+    /// # }
+    /// impl Interop<f32> for Tagger {
+    /// #   fn visit_torch<V: Visitor<f32>>(&mut self, v: &mut V) -> Result<(), Error> {
+    /// #       self.rnn.visit_torch(v)?;
+    /// #       self.head.visit_torch(v)
+    /// #   }
+    ///     fn visit_keras<V: Visitor<f32>>(&mut self, v: &mut V) -> Result<(), Error> {
+    ///         self.rnn.visit_keras(v)?;
+    ///         self.head.visit_keras(v)
+    ///     }
+    /// }
+    /// let mut lens = Vec::new();
+    /// keras::for_each_tensor::<f32, Tagger>(|_, len| lens.push(len))?;
+    /// assert_eq!(lens, [2 * 12, 3 * 12, 12, 3 * 5, 5]); // LSTM kernel, recurrent, bias; Dense
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
     fn visit_keras<V: Visitor<T>>(&mut self, v: &mut V) -> Result<(), Error>;
 }
 
@@ -294,6 +623,18 @@ impl<T: Real, A: Interop<T>, B: Interop<T>> Interop<T> for Stack<A, B> {
 
 /// How a bidirectional layer's merge maps onto the frameworks: PyTorch always concatenates,
 /// Keras' `Bidirectional` has `merge_mode="concat"` and `"sum"`.
+///
+/// # Example
+/// ```
+/// use tinyrnn::interop::{keras, torch, MergeMode};
+/// use tinyrnn::{Bidirectional, Concat, Rnn, Sum};
+///
+/// assert!(<Concat<4> as MergeMode>::CONCAT && !<Sum as MergeMode>::CONCAT);
+/// // Keras has both merges; PyTorch only concatenates.
+/// type Summed = Bidirectional<Rnn<f32, 1, 2>, Sum>;
+/// assert!(keras::for_each_tensor::<f32, Summed>(|_, _| {}).is_ok());
+/// assert!(torch::for_each_tensor::<f32, Summed>(&["rnn"], |_, _| {}).is_err());
+/// ```
 pub trait MergeMode: Copy {
     /// Whether the directions' outputs are concatenated (else summed).
     const CONCAT: bool;

@@ -80,6 +80,25 @@ pub trait Layer<T: Real, const M: usize>: Params<T> {
     type Tape<const T_X: usize>: Zeroed;
 
     /// The forward pass over a sequence from the state `s0`: fills `tape`, outputs included.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{params::Zeroed, Layer, Params, Rnn};
+    ///
+    /// // a⟨t⟩ = tanh(wax·x⟨t⟩ + waa·a⟨t−1⟩ + ba), from a⟨0⟩ = s0.
+    /// type L = Rnn<f64, 1, 1>;
+    /// type X = SMatrix<f64, 1, 1>;
+    /// let mut rnn = L::zeros();
+    /// (rnn.wax[0], rnn.waa[0]) = (0.5, -1.0);
+    /// let x = [X::new(2.0), X::new(0.0)];
+    /// let mut tape = <L as Layer<f64, 1>>::Tape::<2>::ZEROS;
+    /// rnn.forward(&x, &X::new(0.3), &mut tape);
+    /// let y = <L as Layer<f64, 1>>::output(&tape);
+    /// let a1 = (0.5 * 2.0 - 0.3_f64).tanh();
+    /// assert!((y[0][0] - a1).abs() < 1e-15);
+    /// assert!((y[1][0] - (-a1).tanh()).abs() < 1e-15);
+    /// ```
     fn forward<const T_X: usize>(
         &self,
         x: &[Self::X; T_X],
@@ -88,12 +107,51 @@ pub trait Layer<T: Real, const M: usize>: Params<T> {
     );
 
     /// The outputs `y⟨t⟩` recorded by [`Layer::forward`].
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{params::Zeroed, Layer, Lstm, Params};
+    ///
+    /// // An LSTM outputs its hidden state a⟨t⟩, not its cell state c⟨t⟩.
+    /// type L = Lstm<f32, 2, 3>;
+    /// let mut lstm = L::zeros();
+    /// lstm.bc.fill(1.0);
+    /// let mut tape = <L as Layer<f32, 1>>::Tape::<4>::ZEROS;
+    /// lstm.forward(&[SMatrix::zeros(); 4], &Zeroed::ZEROS, &mut tape);
+    /// let y: &[SMatrix<f32, 3, 1>; 4] = <L as Layer<f32, 1>>::output(&tape);
+    /// assert_eq!(y[3], <L as Layer<f32, 1>>::final_state(&tape).a);
+    /// assert!(y[3][0] > y[0][0]); // the cell state accumulates
+    /// ```
     fn output<const T_X: usize>(tape: &Self::Tape<T_X>) -> &[Self::Y; T_X];
 
     /// The state after the last step of the sequence recorded in `tape` (the initial state if
     /// `T_X = 0`): PyTorch's `h_n` (and `c_n`). Continue a sequence in chunks by passing it as
     /// the next call's `s0`; for a bidirectional layer, the backward direction's part is its
     /// state after reading the whole sequence backwards.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{params::Zeroed, Layer, Lstm, Params};
+    ///
+    /// // One sequence of 6 steps, or two chunks of 3 carrying the state: the same outputs.
+    /// type L = Lstm<f64, 1, 2>;
+    /// let mut lstm = L::zeros();
+    /// lstm.wcx.fill(0.9);
+    /// lstm.wfa.fill(-0.4);
+    /// let x: [SMatrix<f64, 1, 1>; 6] = core::array::from_fn(|t| SMatrix::repeat(t as f64 - 2.5));
+    /// let mut whole = <L as Layer<f64, 1>>::Tape::<6>::ZEROS;
+    /// lstm.forward(&x, &Zeroed::ZEROS, &mut whole);
+    ///
+    /// let x1: [_; 3] = core::array::from_fn(|t| x[t]);
+    /// let x2: [_; 3] = core::array::from_fn(|t| x[3 + t]);
+    /// let mut first = <L as Layer<f64, 1>>::Tape::<3>::ZEROS;
+    /// let mut second = <L as Layer<f64, 1>>::Tape::<3>::ZEROS;
+    /// lstm.forward(&x1, &Zeroed::ZEROS, &mut first);
+    /// lstm.forward(&x2, &<L as Layer<f64, 1>>::final_state(&first), &mut second);
+    /// assert_eq!(<L as Layer<f64, 1>>::output(&second)[2], <L as Layer<f64, 1>>::output(&whole)[5]);
+    /// ```
     fn final_state<const T_X: usize>(tape: &Self::Tape<T_X>) -> Self::State;
 
     /// Backpropagation through time from `dy[t] = ∂J/∂y⟨t⟩`. `x` and `tape` must be those of
@@ -102,6 +160,37 @@ pub trait Layer<T: Real, const M: usize>: Params<T> {
     /// **Adds** `∂J/∂θ` into `dparams` (so mini-batches and time steps accumulate), and
     /// **overwrites** `dx` with `∂J/∂x⟨t⟩` and `ds0` with `∂J/∂s⟨0⟩`. The tape's scratch space
     /// may be overwritten; its forward record is not.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{params::Zeroed, Layer, Params, Rnn};
+    ///
+    /// type L = Rnn<f64, 1, 1>;
+    /// type X = SMatrix<f64, 1, 1>;
+    /// // J = y⟨3⟩, the last output: dy = [0, 0, 1].
+    /// fn j(l: &L, x: &[X; 3], s0: f64) -> f64 {
+    ///     let mut tape = <L as Layer<f64, 1>>::Tape::<3>::ZEROS;
+    ///     l.forward(x, &X::new(s0), &mut tape);
+    ///     <L as Layer<f64, 1>>::output(&tape)[2][0]
+    /// }
+    /// let mut rnn = L::zeros();
+    /// (rnn.wax[0], rnn.waa[0], rnn.ba[0]) = (0.8, 0.5, -0.1);
+    /// let (x, s0) = ([X::new(1.0), X::new(-0.5), X::new(2.0)], 0.4);
+    /// let mut tape = <L as Layer<f64, 1>>::Tape::<3>::ZEROS;
+    /// rnn.forward(&x, &X::new(s0), &mut tape);
+    /// let (mut grads, mut dx, mut ds0) = (L::zeros(), [X::zeros(); 3], X::zeros());
+    /// let dy = [X::zeros(), X::zeros(), X::new(1.0)];
+    /// rnn.backward(&x, &mut tape, &dy, &mut grads, &mut dx, &mut ds0);
+    ///
+    /// // ∂J/∂s⟨0⟩ and ∂J/∂ba against central differences.
+    /// let eps = 1e-6;
+    /// let fd_s0 = (j(&rnn, &x, s0 + eps) - j(&rnn, &x, s0 - eps)) / (2.0 * eps);
+    /// assert!((ds0[0] - fd_s0).abs() < 1e-8);
+    /// let (mut hi, mut lo) = (rnn, rnn);
+    /// (hi.ba[0], lo.ba[0]) = (rnn.ba[0] + eps, rnn.ba[0] - eps);
+    /// assert!((grads.ba[0] - (j(&hi, &x, s0) - j(&lo, &x, s0)) / (2.0 * eps)).abs() < 1e-8);
+    /// ```
     fn backward<const T_X: usize>(
         &self,
         x: &[Self::X; T_X],
@@ -139,6 +228,22 @@ pub trait Layer<T: Real, const M: usize>: Params<T> {
 /// ```
 pub trait Step<T: Real, const M: usize>: Layer<T, M> {
     /// Advances `state` by one input and writes the output.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{Params, Rnn, Step};
+    ///
+    /// // a⟨t⟩ = tanh(wax·x⟨t⟩ + waa·a⟨t−1⟩ + ba), one sample at a time.
+    /// let mut rnn = Rnn::<f64, 1, 1>::zeros();
+    /// (rnn.wax[0], rnn.waa[0]) = (0.5, 2.0);
+    /// let (mut a, mut y) = (SMatrix::<f64, 1, 1>::zeros(), SMatrix::zeros());
+    /// rnn.step(&SMatrix::<f64, 1, 1>::new(1.0), &mut a, &mut y);
+    /// assert!((y[0] - 0.5_f64.tanh()).abs() < 1e-15);
+    /// rnn.step(&SMatrix::<f64, 1, 1>::new(0.0), &mut a, &mut y);
+    /// assert!((y[0] - (2.0 * 0.5_f64.tanh()).tanh()).abs() < 1e-15);
+    /// assert_eq!(a, y); // an RNN's state is its output
+    /// ```
     fn step(&self, x: &Self::X, state: &mut Self::State, y: &mut Self::Y);
 }
 
@@ -175,6 +280,23 @@ pub struct Stack<A, B> {
 pub type Stack3<A, B, C> = Stack<Stack<A, B>, C>;
 
 /// The tape of a [`Stack`]: both layers' tapes and the gradient flowing between them.
+///
+/// # Example
+/// ```
+/// use nalgebra::SMatrix;
+/// use tinyrnn::{params::Zeroed, Dense, Layer, Lstm, Params, Relu, Stack};
+///
+/// type Lower = Dense<f32, 2, 3, Relu>;
+/// type Upper = Lstm<f32, 3, 4>;
+/// let mut net = Stack::<Lower, Upper>::zeros();
+/// net.lower.b.fill(-1.0); // ReLU(−1) = 0: the LSTM reads zeros
+/// let mut tape = <Stack<Lower, Upper> as Layer<f32, 1>>::Tape::<5>::ZEROS;
+/// net.forward(&[SMatrix::repeat(0.5); 5], &Zeroed::ZEROS, &mut tape);
+/// let mid = <Lower as Layer<f32, 1>>::output(&tape.lower);
+/// assert_eq!(mid[4], SMatrix::<f32, 3, 1>::zeros());
+/// let y = <Stack<Lower, Upper> as Layer<f32, 1>>::output(&tape);
+/// assert_eq!(y, <Upper as Layer<f32, 1>>::output(&tape.upper));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StackTape<TA, TB, D> {
     /// The lower layer's tape.

@@ -130,6 +130,24 @@ pub trait Optimizer<T: Real, P: Params<T>> {
     /// finite, and only then written. On an error nothing is changed:
     /// [`Error::InvalidSetting`] for a setting that cannot work, [`Error::NonFiniteUpdate`]
     /// (naming the tensor and index) for an update that would overflow or hit a NaN.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::optim::{Optimizer, Sgd};
+    /// use tinyrnn::{Error, Params, RnnParams};
+    ///
+    /// let mut p = RnnParams::<f32, 1, 1, 1>::zeros();
+    /// let mut g = RnnParams::<f32, 1, 1, 1>::zeros();
+    /// (g.wax[0], g.by[0]) = (1.0, f32::MAX);
+    /// let mut opt = Sgd::new(10.0);
+    /// // by would become −10·f32::MAX = −∞: nothing is written, not even wax.
+    /// assert_eq!(opt.step(&mut p, &g), Err(Error::NonFiniteUpdate { what: "by", index: 0 }));
+    /// assert_eq!(p, RnnParams::zeros());
+    /// g.by[0] = 0.0;
+    /// opt.step(&mut p, &g)?;
+    /// assert_eq!(p.wax[0], -10.0);
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
     fn step(&mut self, params: &mut P, grads: &P) -> Result<(), Error>;
 }
 

@@ -26,6 +26,21 @@ use nalgebra::{ArrayStorage, SMatrix, SVector};
 /// that order for checkpoints. Composite models ([`Stack`](crate::Stack),
 /// [`Model`](crate::Model), [`Bidirectional`](crate::Bidirectional)) walk their parts in
 /// order, so one optimizer updates every layer.
+///
+/// # Example
+/// ```
+/// use tinyrnn::{Dense, Gru, Model, Params};
+///
+/// // Generic code over any model: how many of its scalars are zero.
+/// fn count_zeros<P: Params<f32>>(p: &P) -> usize {
+///     p.tensors().flatten().filter(|&&v| v == 0.0).count()
+/// }
+/// type Net = Model<Gru<f32, 2, 3>, Dense<f32, 3, 1>>;
+/// let mut net = Net::zeros();
+/// assert_eq!(count_zeros(&net), Net::LEN);
+/// net.upper.w.fill(0.5); // the output layer's 3 weights
+/// assert_eq!(count_zeros(&net), Net::LEN - 3);
+/// ```
 pub trait Params<T: Real>: Sized + Clone {
     /// The tensors' names, in walking order (a stack repeats its layers' names).
     ///
@@ -54,9 +69,33 @@ pub trait Params<T: Real>: Sized + Clone {
     }
 
     /// The tensors as flat slices, in [`Params::names`] order.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Params, RnnParams};
+    /// type P = RnnParams<f32, 2, 3, 1>;
+    /// let lens: Vec<_> = P::zeros().tensors().map(<[f32]>::len).collect();
+    /// assert_eq!(lens, [3 * 2, 3 * 3, 3, 1 * 3, 1]); // wax, waa, ba, wya, by
+    /// assert_eq!(lens.iter().sum::<usize>(), P::LEN);
+    /// ```
     fn tensors(&self) -> impl Iterator<Item = &[T]>;
 
     /// The tensors as mutable flat slices, in [`Params::names`] order.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::{Params, RnnParams};
+    /// // Weight decay on the weight matrices only, biases untouched.
+    /// let mut p = RnnParams::<f64, 1, 2, 1>::zeros();
+    /// p.waa.fill(2.0);
+    /// p.ba.fill(2.0);
+    /// for (name, t) in RnnParams::<f64, 1, 2, 1>::names().zip(p.tensors_mut()) {
+    ///     if name.starts_with('w') {
+    ///         t.iter_mut().for_each(|v| *v *= 0.5);
+    ///     }
+    /// }
+    /// assert_eq!((p.waa[(1, 1)], p.ba[1]), (1.0, 2.0));
+    /// ```
     fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]>;
 
     /// Sets every scalar to zero (e.g. before accumulating a new mini-batch's gradient).

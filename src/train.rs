@@ -120,11 +120,74 @@ pub trait Network<T: Real, const M: usize>: Params<T> {
     type Tape<const T_X: usize>: Zeroed;
 
     /// The body's forward pass from the zero state.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::train::{Network, Zeroed};
+    /// use tinyrnn::{Dense, Layer, Model, Params, Rnn};
+    ///
+    /// // A model's body is its lower layer: the same outputs as that layer run alone.
+    /// type Net = Model<Rnn<f32, 1, 2>, Dense<f32, 2, 3>>;
+    /// let mut net = Net::zeros();
+    /// net.lower.wax.fill(0.7);
+    /// let x = [SMatrix::<f32, 1, 1>::repeat(1.0); 4];
+    /// let mut tape = <Net as Network<f32, 1>>::Tape::<4>::ZEROS;
+    /// net.forward_body(&x, &mut tape);
+    /// let mut alone = <Rnn<f32, 1, 2> as Layer<f32, 1>>::Tape::<4>::ZEROS;
+    /// net.lower.forward(&x, &Zeroed::ZEROS, &mut alone);
+    /// assert_eq!(Net::hidden(&tape), <Rnn<f32, 1, 2> as Layer<f32, 1>>::output(&alone));
+    /// ```
     fn forward_body<const T_X: usize>(&self, x: &[Self::X; T_X], tape: &mut Self::Tape<T_X>);
     /// The body's outputs `h⟨t⟩`.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::train::{Network, Zeroed};
+    /// use tinyrnn::{Params, RnnParams};
+    ///
+    /// type P = RnnParams<f64, 1, 2, 1>;
+    /// let mut p = P::zeros();
+    /// p.ba.fill(0.5);
+    /// p.waa.fill(1.0);
+    /// let mut tape = <P as Network<f64, 1>>::Tape::<3>::ZEROS;
+    /// p.forward_body(&[SMatrix::zeros(); 3], &mut tape);
+    /// let h: &[SMatrix<f64, 2, 1>; 3] = P::hidden(&tape);
+    /// assert!((h[0][0] - 0.5_f64.tanh()).abs() < 1e-15); // a⟨1⟩ = tanh(ba)
+    /// assert!(h[1][0] > h[0][0]); // a⟨2⟩ = tanh(ba + waa·a⟨1⟩)
+    /// ```
     fn hidden<const T_X: usize>(tape: &Self::Tape<T_X>) -> &[Self::H; T_X];
     /// The body's backward pass from `dh[t] = ∂J/∂h⟨t⟩`: **adds** into `dparams`,
     /// overwrites `dx`.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::train::{Network, Zeroed};
+    /// use tinyrnn::{Params, RnnParams};
+    ///
+    /// type P = RnnParams<f64, 1, 1, 1>;
+    /// // J = Σₜ h⟨t⟩, so dh⟨t⟩ = 1.
+    /// fn j(p: &P, x: &[SMatrix<f64, 1, 1>; 3]) -> f64 {
+    ///     let mut tape = <P as Network<f64, 1>>::Tape::<3>::ZEROS;
+    ///     p.forward_body(x, &mut tape);
+    ///     P::hidden(&tape).iter().map(|h| h[0]).sum()
+    /// }
+    /// let mut p = P::zeros();
+    /// (p.wax[0], p.waa[0]) = (0.8, 0.5);
+    /// let x = [SMatrix::repeat(1.0), SMatrix::repeat(-0.5), SMatrix::repeat(2.0)];
+    /// let mut tape = <P as Network<f64, 1>>::Tape::<3>::ZEROS;
+    /// p.forward_body(&x, &mut tape);
+    /// let (mut dp, mut dx) = (P::zeros(), [SMatrix::zeros(); 3]);
+    /// p.backward_body(&x, &mut tape, &[SMatrix::repeat(1.0); 3], &mut dp, &mut dx);
+    ///
+    /// // ∂J/∂waa against a central difference.
+    /// let (mut hi, mut lo, eps) = (p, p, 1e-6);
+    /// hi.waa[0] += eps;
+    /// lo.waa[0] -= eps;
+    /// assert!((dp.waa[0] - (j(&hi, &x) - j(&lo, &x)) / (2.0 * eps)).abs() < 1e-8);
+    /// ```
     fn backward_body<const T_X: usize>(
         &self,
         x: &[Self::X; T_X],
@@ -134,9 +197,41 @@ pub trait Network<T: Real, const M: usize>: Params<T> {
         dx: &mut [Self::X; T_X],
     );
     /// `z = Wy·h + by`.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::train::Network;
+    /// use tinyrnn::{Params, RnnParams};
+    ///
+    /// let mut p = RnnParams::<f32, 1, 2, 1>::zeros();
+    /// p.wya = SMatrix::from_row_slice(&[1.0, -2.0]);
+    /// p.by[0] = 0.5;
+    /// let mut z = SMatrix::<f32, 1, 1>::zeros();
+    /// p.head_forward(&SMatrix::<f32, 2, 1>::new(3.0, 1.0), &mut z);
+    /// assert_eq!(z[0], 1.0 * 3.0 - 2.0 * 1.0 + 0.5);
+    /// ```
     fn head_forward(&self, h: &Self::H, z: &mut Self::Logits);
     /// From `dz = ∂J/∂z`: **adds** `dWy += dz·hᵀ`, `dby += dz·1` into `dparams`, and
     /// overwrites `dh = Wyᵀ·dz`.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::train::Network;
+    /// use tinyrnn::{Params, RnnParams};
+    ///
+    /// type P = RnnParams<f32, 1, 2, 1>;
+    /// let mut p = P::zeros();
+    /// p.wya = SMatrix::from_row_slice(&[1.0, -2.0]);
+    /// let (h, dz) = (SMatrix::<f32, 2, 1>::new(3.0, 1.0), SMatrix::<f32, 1, 1>::new(0.5));
+    /// let (mut dp, mut dh) = (P::zeros(), SMatrix::repeat(9.0));
+    /// p.head_backward(&h, &dz, &mut dp, &mut dh);
+    /// p.head_backward(&h, &dz, &mut dp, &mut dh);
+    /// assert_eq!(dp.wya, SMatrix::<f32, 1, 2>::new(3.0, 1.0)); // added twice: 2·dz·hᵀ
+    /// assert_eq!(dp.by[0], 1.0);
+    /// assert_eq!(dh, SMatrix::<f32, 2, 1>::new(0.5, -1.0)); // overwritten: Wyᵀ·dz
+    /// ```
     fn head_backward(&self, h: &Self::H, dz: &Self::Logits, dparams: &mut Self, dh: &mut Self::H);
 }
 
