@@ -16,8 +16,8 @@
 //! Every type of the crate that has a `ZEROS` constant implements [`Zeroable`] with this
 //! feature, except, for now, the optimizers (`Adam`, `Momentum`: their moments are built by
 //! `new`, on the stack, twice the model's size). The feature needs a global allocator (the
-//! `alloc` crate), not `std`; without it the crate neither allocates nor depends on
-//! `bytemuck`.
+//! `alloc` crate), not `std`: on a device, any `#[global_allocator]` (the `embedded-alloc`
+//! crate, for one). Without it the crate neither allocates nor depends on `bytemuck`.
 //!
 //! ```
 //! use nalgebra::SMatrix;
