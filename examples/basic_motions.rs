@@ -36,8 +36,8 @@
 //! epoch 10), final loss 0.0008, final test accuracy 1.000 (40/40, diagonal confusion matrix).
 //! Runs are deterministic; a debug build takes about 13 s and prints the same numbers.
 
-#[path = "common/big_stack.rs"]
-mod big_stack;
+#[path = "common/exit.rs"]
+mod exit;
 #[path = "common/basic_motions.rs"]
 mod prep;
 #[path = "common/ts.rs"]
@@ -76,11 +76,10 @@ type Model = LstmParams<f32, N_X, N_A, N_Y>;
 type Ws = LstmWorkspace<f32, N_X, N_A, N_Y, M, T_X>;
 /// One case as the model sees it: `series[t][c]`, and its class index.
 type Case = ([[f32; N_X]; T_X], usize);
-use big_stack::Res;
+use exit::Res;
 
 fn main() {
-    // On a thread with a 64 MB stack: see `common/big_stack.rs` for why.
-    big_stack::run_and_exit("basic_motions", run)
+    exit::with_code(run())
 }
 
 /// Reads a split, checks its shape, and averages every `POOL` steps.
@@ -185,7 +184,7 @@ fn run() -> Res<i32> {
     let mut rng = Rng::new(SEED);
     let mut model = Model::init(&Init::default(), &mut rng);
     let mut opt = Adam::new(LR).with_clip(Clip::GlobalNorm(CLIP_NORM));
-    let mut ws = Ws::zeros();
+    let mut ws = Ws::boxed(); // on the heap, never on the stack (feature `alloc`)
     let (mut x, mut y) = ([SMatrix::<f32, N_X, M>::zeros(); T_X], [0_usize; M]);
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut hist = History::default();

@@ -42,12 +42,12 @@
 //! in a different order; the run takes well under a second in release and a few seconds in
 //! debug.)
 
-#[path = "common/big_stack.rs"]
-mod big_stack;
+#[path = "common/exit.rs"]
+mod exit;
 #[path = "common/ts.rs"]
 mod ts;
 
-use big_stack::Res;
+use exit::Res;
 use nalgebra::SMatrix;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
@@ -91,8 +91,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    // On a thread with a 64 MB stack, like the other examples: see `common/big_stack.rs`.
-    big_stack::run_and_exit("from_pytorch", move || run(export))
+    exit::with_code(run(export))
 }
 
 /// Reads a `.safetensors` file's tensors (all float32), sorted by name.
@@ -203,7 +202,7 @@ fn argmax(z: &[f32; N_Y]) -> usize {
 
 /// The last step's logits of every series, `M` at a time through `Workspace::predict`.
 fn predict_all(model: &Net, cases: &[Case]) -> Vec<[f32; N_Y]> {
-    let mut ws = Workspace::<f32, Net, M, T_X>::zeros();
+    let mut ws = Workspace::<f32, Net, M, T_X>::boxed();
     let mut x = [SMatrix::<f32, 1, M>::zeros(); T_X];
     let mut out = Vec::with_capacity(cases.len());
     for chunk in cases.chunks(M) {

@@ -90,8 +90,8 @@
 //! gradient, a broken layer) lands far lower (predicting one class for everything scores
 //! 0.50). It is also below 1-NN DTW's 0.95, so it asks for a working model, not a record.
 
-#[path = "common/big_stack.rs"]
-mod big_stack;
+#[path = "common/exit.rs"]
+mod exit;
 #[path = "common/ts.rs"]
 mod ts;
 
@@ -156,7 +156,7 @@ impl std::fmt::Display for Recipe {
 
 /// One series and its class index.
 type Case = ([f32; T_X], usize);
-use big_stack::Res;
+use exit::Res;
 
 /// What the generic training code needs of a model: a univariate input, `N_Y` logits, and a
 /// seeded initialisation.
@@ -170,9 +170,8 @@ impl<N, const MB: usize> Classifier<MB> for N where
 }
 
 fn main() {
-    // On a thread with a 64 MB stack: see `common/big_stack.rs` for why.
     let tune = std::env::args().skip(1).any(|a| a == "--tune");
-    big_stack::run_and_exit("italy_power", move || if tune { run_tune() } else { run() })
+    exit::with_code(if tune { run_tune() } else { run() })
 }
 
 /// Reads a split and checks its shape (1 channel, `T_X` steps, `N_Y` classes).

@@ -189,6 +189,7 @@ impl<T: Real, const N_H: usize, const M: usize> Merge<T, N_H, M> for Sum {
 /// assert!(y[0][8] > y[3][8]); // backward half: y_b⟨1⟩ has seen 4 steps, y_b⟨4⟩ one
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct Bidirectional<L, Mg> {
     /// The forward-in-time layer.
     pub fwd: L,
@@ -219,6 +220,7 @@ pub struct Bidirectional<L, Mg> {
 /// assert_eq!(tape.y[0], yf[0] + yb[2]); // the backward direction read x[0] last
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct BiTape<TL, X, Y, H, const T_X: usize> {
     /// The forward direction's tape.
     pub fwd: TL,
@@ -269,6 +271,7 @@ impl<T: Real, L: Params<T>, Mg: Copy> Params<T> for Bidirectional<L, Mg> {
 }
 
 impl<L: Initialize, Mg> Initialize for Bidirectional<L, Mg> {
+    /// The forward direction's, then the backward direction's, from the same generator.
     fn init(init: &Init, rng: &mut Rng) -> Self {
         let fwd = L::init(init, rng);
         Self {
@@ -276,6 +279,10 @@ impl<L: Initialize, Mg> Initialize for Bidirectional<L, Mg> {
             bwd: L::init(init, rng),
             merge: PhantomData,
         }
+    }
+    fn init_into(&mut self, init: &Init, rng: &mut Rng) {
+        self.fwd.init_into(init, rng);
+        self.bwd.init_into(init, rng);
     }
 }
 

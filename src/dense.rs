@@ -204,6 +204,7 @@ impl Activation for Relu {
 /// assert_eq!(y[0], 1.5_f64.tanh());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct Dense<T, const N_IN: usize, const N_OUT: usize, A = Identity> {
     /// `W`, `(N_OUT, N_IN)` (`Wy` when the layer is a model's output layer).
     pub w: SMatrix<T, N_OUT, N_IN>,
@@ -238,9 +239,13 @@ impl<T: Real, const N_IN: usize, const N_OUT: usize, A: Activation> Initialize
 {
     /// `W` by `init.weights` (Glorot over `(N_OUT, N_IN)`, or `U(±1/√N_IN)`), `b = 0`.
     fn init(init: &Init, rng: &mut Rng) -> Self {
-        let mut p = Self::zeros();
-        init.fill(&mut p.w, N_IN, rng);
+        let mut p = Self::ZEROS;
+        p.init_into(init, rng);
         p
+    }
+    fn init_into(&mut self, init: &Init, rng: &mut Rng) {
+        self.fill_zero();
+        init.fill(&mut self.w, N_IN, rng);
     }
 }
 

@@ -205,6 +205,7 @@ impl GruVariant for ResetBefore {
 /// assert_eq!(before.wnx, gru.wnx);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct Gru<T, const N_X: usize, const N_A: usize, V = ResetAfter> {
     /// `Wzx`, `(N_A, N_X)`: update gate, acting on `x⟨t⟩` (PyTorch `W_iz`).
     pub wzx: SMatrix<T, N_A, N_X>,
@@ -250,6 +251,7 @@ pub struct Gru<T, const N_X: usize, const N_A: usize, V = ResetAfter> {
 /// assert_eq!(g.n[0], (0.5_f32 * 0.25).tanh());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct GruGates<T, const N_A: usize, const M: usize> {
     /// Update gate `z = σ(Wzx·x + Wza·a + bz)`.
     pub z: SMatrix<T, N_A, M>,
@@ -402,14 +404,18 @@ impl<T: Real, const N_X: usize, const N_A: usize, V: GruVariant> Initialize
 {
     /// Every weight block by `init.weights` (in field order), every bias zero.
     fn init(init: &Init, rng: &mut Rng) -> Self {
-        let mut p = Self::zeros();
-        init.fill(&mut p.wzx, N_A, rng);
-        init.fill(&mut p.wza, N_A, rng);
-        init.fill(&mut p.wrx, N_A, rng);
-        init.fill(&mut p.wra, N_A, rng);
-        init.fill(&mut p.wnx, N_A, rng);
-        init.fill(&mut p.wna, N_A, rng);
+        let mut p = Self::ZEROS;
+        p.init_into(init, rng);
         p
+    }
+    fn init_into(&mut self, init: &Init, rng: &mut Rng) {
+        self.fill_zero();
+        init.fill(&mut self.wzx, N_A, rng);
+        init.fill(&mut self.wza, N_A, rng);
+        init.fill(&mut self.wrx, N_A, rng);
+        init.fill(&mut self.wra, N_A, rng);
+        init.fill(&mut self.wnx, N_A, rng);
+        init.fill(&mut self.wna, N_A, rng);
     }
 }
 

@@ -268,6 +268,10 @@ pub trait Initialize: Sized {
     /// Fresh parameters: weights drawn by `init.weights`, biases zero except where a layer
     /// documents otherwise (the LSTM forget gate).
     ///
+    /// Returns the value, which may sit on the stack more than once in a debug build; on a
+    /// small stack, initialise storage you already own with [`Initialize::init_into`] (or, with
+    /// the `alloc` feature, on the heap with `tinyrnn::boxed::init`).
+    ///
     /// # Example
     /// ```
     /// use tinyrnn::init::{Init, Initialize, Rng, WeightInit};
@@ -282,6 +286,24 @@ pub trait Initialize: Sized {
     /// assert_eq!(lstm.bi.sum(), 0.0);
     /// ```
     fn init(init: &Init, rng: &mut Rng) -> Self;
+
+    /// Initialises `self` in place: every value is overwritten with exactly what
+    /// [`Initialize::init`] returns for the same recipe and generator state, bit for bit (the
+    /// same numbers drawn in the same order), whatever `self` held before. No copy of the
+    /// parameters is made, so a `static` model on a device can be (re)initialised without
+    /// stack room for it.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::init::{Init, Initialize, Rng};
+    /// use tinyrnn::{Dense, Lstm, Model, Params};
+    ///
+    /// type Net = Model<Lstm<f32, 3, 16>, Dense<f32, 16, 2>>;
+    /// let mut net = Net::zeros(); // or a `static`, or a `Box`
+    /// net.init_into(&Init::default(), &mut Rng::new(5));
+    /// assert_eq!(net, Net::init(&Init::default(), &mut Rng::new(5)));
+    /// ```
+    fn init_into(&mut self, init: &Init, rng: &mut Rng);
 }
 
 #[cfg(test)]

@@ -269,6 +269,7 @@ pub trait Step<T: Real, const M: usize>: Layer<T, M> {
 /// assert_eq!(Body::LEN, (8 + 8) + 3 * (8 * 8 + 8 * 8 + 8) + 8);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct Stack<A, B> {
     /// The lower layer (reads the stack's input).
     pub lower: A,
@@ -298,6 +299,7 @@ pub type Stack3<A, B, C> = Stack<Stack<A, B>, C>;
 /// assert_eq!(y, <Upper as Layer<f32, 1>>::output(&tape.upper));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct StackTape<TA, TB, D> {
     /// The lower layer's tape.
     pub lower: TA,
@@ -335,12 +337,17 @@ impl<T: Real, A: Params<T>, B: Params<T>> Params<T> for Stack<A, B> {
 impl<A: crate::init::Initialize, B: crate::init::Initialize> crate::init::Initialize
     for Stack<A, B>
 {
+    /// The lower layer's, then the upper layer's, from the same generator.
     fn init(init: &crate::init::Init, rng: &mut crate::init::Rng) -> Self {
         let lower = A::init(init, rng);
         Self {
             lower,
             upper: B::init(init, rng),
         }
+    }
+    fn init_into(&mut self, init: &crate::init::Init, rng: &mut crate::init::Rng) {
+        self.lower.init_into(init, rng);
+        self.upper.init_into(init, rng);
     }
 }
 
@@ -465,6 +472,7 @@ pub(crate) use cell::{CellStep, StateCell};
 /// assert_eq!(tape.h[4], SMatrix::<f32, 3, 4>::zeros());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct SeqTape<H, Aux, const T_X: usize> {
     /// The initial state `h⟨0⟩`.
     pub h0: H,

@@ -91,6 +91,7 @@
 //! | [`init`] | a seedable generator and Glorot / fan-in initialisation, forget-gate bias |
 //! | [`interop`] | PyTorch `state_dict`s and Keras weight lists in and out: [`interop::torch`], [`interop::keras`] |
 //! | [`params`] | [`Params`], walking parameters, gradients and optimizer state as flat slices; numpy (row-major) loading |
+//! | `boxed` | feature `alloc`: workspaces, tapes, gradients and models on the heap, never built on the stack |
 //! | [`activation`] | `σ`, `tanh`, per-column softmax, derivatives from outputs |
 //! | [`Real`] | the scalar trait (`f32`, `f64`) |
 //! | [`Error`] | typed errors for runtime input (slice lengths, non-finite values, a framework tensor that is missing or malformed: [`error::TensorId`], [`error::TensorProblem`]) |
@@ -132,11 +133,38 @@
 //!
 //! # Features and targets
 //!
-//! The crate has no Cargo features: it is always `no_std` and never allocates (a test with a
-//! counting global allocator proves it). It depends on `nalgebra` (without default features,
-//! with `libm`), `num-traits` and `libm` only, and builds for bare-metal targets such as
+//! By default the crate is `no_std` and never allocates (a test with a counting global
+//! allocator proves it). It depends on `nalgebra` (without default features, with `libm`),
+//! `num-traits` and `libm` only, and builds for bare-metal targets such as
 //! `thumbv7em-none-eabihf` and `thumbv6m-none-eabi`. Transcendental functions come from `libm`,
 //! so a host and a device compute the same bits.
+//!
+//! One optional feature:
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `alloc` | the `boxed` module: workspaces, tapes, gradients, states, layers and models on the heap, zeroed or freshly initialised, **without building them on the stack** (`Box::new(Workspace::zeros())` builds the value on the stack first, and a debug build overflows a 2 MB thread stack with a 1 MB workspace). Needs a global allocator (the `alloc` crate), not `std`, so it builds for the bare-metal targets too. Adds a dependency on `bytemuck` (and nalgebra's `convert-bytemuck`); the library stays free of `unsafe` code |
+//!
+//! ```toml
+//! [dependencies]
+//! tinyrnn = { version = "0.1", features = ["alloc"] }
+//! ```
+//!
+//! ```
+//! # #[cfg(feature = "alloc")] {
+//! use tinyrnn::{boxed, init::{Init, Rng}, train::LstmWorkspace, LstmParams};
+//!
+//! // With `alloc`: a 0.9 MB workspace and a model, straight on the heap.
+//! let mut ws = LstmWorkspace::<f32, 6, 32, 4, 8, 100>::boxed();
+//! let mut model = boxed::init::<LstmParams<f32, 6, 32, 4>>(&Init::default(), &mut Rng::new(1));
+//! # }
+//! ```
+//!
+//! Without the feature, or on a device, keep large values in `static`s (every type has a
+//! `const` `ZEROS`) and initialise them in place: [`init::Initialize::init_into`],
+//! [`RnnParams::init_into`], [`LstmParams::init_into`]; reset them in place with
+//! [`params::Zeroed::reset`], [`train::Workspace::reset`], [`Params::fill_zero`] and
+//! [`Stream::reset`].
 //!
 //! The minimum supported Rust version is 1.89 (nalgebra 0.35's).
 #![cfg_attr(not(test), no_std)]
@@ -158,8 +186,13 @@
 )]
 #![deny(missing_docs)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 pub mod activation;
 pub mod bidirectional;
+#[cfg(feature = "alloc")]
+pub mod boxed;
 pub mod dense;
 pub mod error;
 pub mod gru;

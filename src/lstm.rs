@@ -102,6 +102,7 @@ use nalgebra::{SMatrix, SVector};
 /// assert_eq!(p.wf::<8>(), wf);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct LstmParams<T, const N_X: usize, const N_A: usize, const N_Y: usize> {
     /// `Wfa`, `(N_A, N_A)`: forget gate, the columns of `Wf` acting on `a⟨t−1⟩`.
     pub wfa: SMatrix<T, N_A, N_A>,
@@ -182,6 +183,7 @@ pub struct LstmSlices<'a, T> {
 /// assert_eq!(step.cache.gates.cc[0], 0.0); // tanh(0)
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct LstmGates<T, const N_A: usize, const M: usize> {
     /// Forget gate `Γf`.
     pub f: SMatrix<T, N_A, M>,
@@ -298,6 +300,7 @@ pub struct LstmCellGrads<T, const N_X: usize, const N_A: usize, const N_Y: usize
 /// assert_eq!(core::mem::size_of_val(&tape), 4 * 10 * (2 * 5 + 7 * (3 + 7 * 5 + 2)));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct LstmTape<
     T,
     const N_X: usize,
@@ -334,6 +337,7 @@ pub struct LstmTape<
 /// assert_eq!(g.dc0.sum(), 0.0);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct LstmGrads<
     T,
     const N_X: usize,
@@ -530,10 +534,29 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
     /// assert_eq!((p.bf[0], p.bi[0]), (1.0, 0.0));
     /// ```
     pub fn init(init: &Init, rng: &mut Rng) -> Self {
-        let mut p = Self::zeros();
-        init_gates(&mut p, init, rng);
-        init.fill(&mut p.wy, N_A, rng);
+        let mut p = Self::ZEROS;
+        p.init_into(init, rng);
         p
+    }
+
+    /// [`LstmParams::init`] in place: overwrites every parameter with exactly the values
+    /// `init` returns for the same recipe and generator state, without a copy on the stack
+    /// (a device can initialise a `static` model).
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::init::{Init, Rng};
+    /// use tinyrnn::{LstmParams, Params};
+    ///
+    /// let mut p = LstmParams::<f32, 6, 32, 4>::zeros();
+    /// p.by.fill(7.0); // whatever was there is overwritten
+    /// p.init_into(&Init::default(), &mut Rng::new(0));
+    /// assert_eq!(p, LstmParams::init(&Init::default(), &mut Rng::new(0)));
+    /// ```
+    pub fn init_into(&mut self, init: &Init, rng: &mut Rng) {
+        self.fill_zero();
+        init_gates(self, init, rng);
+        init.fill(&mut self.wy, N_A, rng);
     }
 
     /// Builds the parameters from the seeds' layout as flat row-major slices (numpy's
@@ -1350,6 +1373,7 @@ impl<
 /// assert_eq!(y, s.a);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct Lstm<T, const N_X: usize, const N_A: usize> {
     /// `Wfa`, `(N_A, N_A)`: forget gate, acting on `a⟨t−1⟩`.
     pub wfa: SMatrix<T, N_A, N_A>,
@@ -1386,6 +1410,7 @@ pub struct Lstm<T, const N_X: usize, const N_A: usize> {
 /// assert_eq!(core::mem::size_of_val(&s), 2 * 8 * 4);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct LstmState<T, const N_A: usize, const M: usize> {
     /// The hidden state `a`.
     pub a: SMatrix<T, N_A, M>,
@@ -1415,6 +1440,7 @@ impl<T: Real, const N_A: usize, const M: usize> Zeroed for LstmState<T, N_A, M> 
 /// assert_eq!(core::mem::size_of_val(&tape), 4 * 2 * 5 * (2 + 7 * 7));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct LstmSeqTape<T, const N_A: usize, const M: usize, const T_X: usize> {
     /// The initial state `(a⟨0⟩, c⟨0⟩)`.
     pub s0: LstmState<T, N_A, M>,
@@ -1478,19 +1504,28 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Initialize
     fn init(init: &Init, rng: &mut Rng) -> Self {
         LstmParams::init(init, rng)
     }
+    /// See [`LstmParams::init_into`].
+    fn init_into(&mut self, init: &Init, rng: &mut Rng) {
+        LstmParams::init_into(self, init, rng);
+    }
 }
 
 impl<T: Real, const N_X: usize, const N_A: usize> Initialize for Lstm<T, N_X, N_A> {
     /// As [`LstmParams::init`]: weights by `init.weights`, `bf = init.forget_bias`, other
     /// biases zero.
     fn init(init: &Init, rng: &mut Rng) -> Self {
-        let mut p = Self::zeros();
-        init_gates(&mut p, init, rng);
+        let mut p = Self::ZEROS;
+        p.init_into(init, rng);
         p
+    }
+    fn init_into(&mut self, init: &Init, rng: &mut Rng) {
+        self.fill_zero();
+        init_gates(self, init, rng);
     }
 }
 
-/// Draws every gate block and sets the forget-gate bias.
+/// Draws every gate block and sets the forget-gate bias (the other biases are left as they
+/// are: zero, from the callers).
 fn init_gates<T: Real, const N_X: usize, const N_A: usize>(
     p: &mut impl Gates<T, N_X, N_A>,
     init: &Init,

@@ -74,6 +74,7 @@ pub type Model<B, H> = Stack<B, H>;
 /// assert_eq!(core::mem::size_of_val(s.state()), (2 * 8 + 4) * 4);
 /// s.reset();
 /// ```
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct Stream<T: Real, L: Step<T, M>, const M: usize = 1> {
     state: L::State,
     scalar: PhantomData<fn() -> T>,

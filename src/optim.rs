@@ -472,7 +472,12 @@ impl<T: Real, P: Params<T>, S: BorrowMut<P>> Optimizer<T, P> for Momentum<T, P, 
 /// let s = AdamState::<f32, RnnParams<f32, 1, 2, 1>>::ZEROS;
 /// assert_eq!((s.steps(), s.m.norm_squared()), (0, 0.0));
 /// ```
+///
+/// With the `alloc` feature, a large state goes on the heap without touching the stack:
+/// `Adam::settings(lr, β1, β2, ε).with_state(tinyrnn::boxed::zeroed::<AdamState<T, P>>())`
+/// (a `Box<AdamState>` is a state too).
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct AdamState<T, P> {
     /// First moment estimate `m`.
     pub m: P,

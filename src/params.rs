@@ -307,6 +307,26 @@ pub trait Params<T: Real>: Sized + Clone {
 pub trait Zeroed: Sized {
     /// The all-zero value.
     const ZEROS: Self;
+
+    /// Sets every value back to zero, in place (a tape, a state or gates reused for a new
+    /// sequence). Writes straight into `self`: no copy of the value is made on the stack.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{lstm::LstmSeqTape, params::Zeroed, Layer, Lstm, Params};
+    ///
+    /// let mut lstm = Lstm::<f32, 1, 4>::zeros();
+    /// lstm.bc.fill(1.0);
+    /// let mut tape = LstmSeqTape::<f32, 4, 1, 3>::ZEROS;
+    /// lstm.forward(&[SMatrix::zeros(); 3], &Zeroed::ZEROS, &mut tape);
+    /// assert!(tape.c[2].sum() > 0.0);
+    /// tape.reset();
+    /// assert_eq!(tape, LstmSeqTape::ZEROS);
+    /// ```
+    fn reset(&mut self) {
+        *self = Self::ZEROS;
+    }
 }
 
 impl<T: Real, const R: usize, const C: usize> Zeroed for SMatrix<T, R, C> {

@@ -67,6 +67,7 @@ use nalgebra::{SMatrix, SVector};
 /// assert_eq!(step.y_pred[(1, 3)], 0.5); // zero logits: uniform over two classes
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct RnnParams<T, const N_X: usize, const N_A: usize, const N_Y: usize> {
     /// `Wax`, `(N_A, N_X)`: input to hidden.
     pub wax: SMatrix<T, N_A, N_X>,
@@ -194,6 +195,7 @@ pub struct RnnCellGrads<T, const N_X: usize, const N_A: usize, const N_Y: usize,
 /// assert_eq!(core::mem::size_of_val(&tape), 4 * 10 * (5 + 4 * (3 + 5 + 2)));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct RnnTape<
     T,
     const N_X: usize,
@@ -224,6 +226,7 @@ pub struct RnnTape<
 /// assert_eq!(g.dparams.waa, SMatrix::<f64, 5, 5>::zeros());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct RnnGrads<
     T,
     const N_X: usize,
@@ -323,11 +326,29 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> RnnParams<T,
     /// assert_eq!(p.ba.sum(), 0.0);
     /// ```
     pub fn init(init: &Init, rng: &mut Rng) -> Self {
-        let mut p = Self::zeros();
-        init.fill(&mut p.wax, N_A, rng);
-        init.fill(&mut p.waa, N_A, rng);
-        init.fill(&mut p.wya, N_A, rng);
+        let mut p = Self::ZEROS;
+        p.init_into(init, rng);
         p
+    }
+
+    /// [`RnnParams::init`] in place: overwrites every parameter with exactly the values
+    /// `init` returns for the same recipe and generator state, without a copy on the stack.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::init::{Init, Rng};
+    /// use tinyrnn::{Params, RnnParams};
+    ///
+    /// let mut p = RnnParams::<f32, 3, 5, 2>::zeros();
+    /// p.ba.fill(7.0); // whatever was there is overwritten
+    /// p.init_into(&Init::default(), &mut Rng::new(0));
+    /// assert_eq!(p, RnnParams::init(&Init::default(), &mut Rng::new(0)));
+    /// ```
+    pub fn init_into(&mut self, init: &Init, rng: &mut Rng) {
+        self.fill_zero();
+        init.fill(&mut self.wax, N_A, rng);
+        init.fill(&mut self.waa, N_A, rng);
+        init.fill(&mut self.wya, N_A, rng);
     }
 
     /// One forward step (the seeds' `rnn_cell_forward`):
@@ -656,6 +677,7 @@ impl<
 /// assert_eq!(a, y);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
 pub struct Rnn<T, const N_X: usize, const N_A: usize> {
     /// `Wax`, `(N_A, N_X)`: input to hidden.
     pub wax: SMatrix<T, N_A, N_X>,
@@ -695,15 +717,23 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> Initialize
     fn init(init: &Init, rng: &mut Rng) -> Self {
         RnnParams::init(init, rng)
     }
+    /// See [`RnnParams::init_into`].
+    fn init_into(&mut self, init: &Init, rng: &mut Rng) {
+        RnnParams::init_into(self, init, rng);
+    }
 }
 
 impl<T: Real, const N_X: usize, const N_A: usize> Initialize for Rnn<T, N_X, N_A> {
     /// Weights by `init.weights`, bias zero (as [`RnnParams::init`]).
     fn init(init: &Init, rng: &mut Rng) -> Self {
-        let mut p = Self::zeros();
-        init.fill(&mut p.wax, N_A, rng);
-        init.fill(&mut p.waa, N_A, rng);
+        let mut p = Self::ZEROS;
+        p.init_into(init, rng);
         p
+    }
+    fn init_into(&mut self, init: &Init, rng: &mut Rng) {
+        self.fill_zero();
+        init.fill(&mut self.wax, N_A, rng);
+        init.fill(&mut self.waa, N_A, rng);
     }
 }
 

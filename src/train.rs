@@ -291,7 +291,14 @@ where
 /// let ws = Workspace::<f32, Model<Gru<f32, 6, 32>, Dense<f32, 32, 4>>, 8, 100>::zeros();
 /// assert_eq!(ws.y_pred.len(), 100);
 /// ```
-pub struct Workspace<T: Real, N: Network<T, M>, const M: usize, const T_X: usize> {
+// The bounds are in a `where` clause: the derive adds `N: Zeroable` there (for the field
+// `grads: N`), and clippy objects to a parameter bounded in two places.
+#[cfg_attr(feature = "alloc", derive(bytemuck::Zeroable), zeroable(bound = ""))]
+pub struct Workspace<T, N, const M: usize, const T_X: usize>
+where
+    T: Real,
+    N: Network<T, M>,
+{
     /// The body's forward record of the last batch.
     pub tape: N::Tape<T_X>,
     /// The accumulated gradient of the loss with respect to every parameter.
@@ -303,6 +310,36 @@ pub struct Workspace<T: Real, N: Network<T, M>, const M: usize, const T_X: usize
     /// The predictions: after a training step, at the steps that had a target; after
     /// [`Workspace::predict`], at every step.
     pub y_pred: [N::Logits; T_X],
+}
+
+#[cfg(feature = "alloc")]
+impl<T: Real, N: Network<T, M>, const M: usize, const T_X: usize> Workspace<T, N, M, T_X>
+where
+    Self: crate::boxed::Zeroable,
+{
+    /// A zeroed workspace on the heap, never built on the stack (feature `alloc`; see
+    /// [`crate::boxed`]). The same value as [`Workspace::zeros`]: use it for workspaces too
+    /// large for the stack (a few hundred kB on a 2 MB thread stack in a debug build).
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{init::{Init, Rng}, loss::Target, optim::Sgd, train::LstmWorkspace, boxed};
+    /// use tinyrnn::LstmParams;
+    ///
+    /// type Model = LstmParams<f32, 6, 32, 4>;
+    /// // 0.9 MB: batch 8, 100 steps.
+    /// let mut ws = LstmWorkspace::<f32, 6, 32, 4, 8, 100>::boxed();
+    /// let mut model = boxed::init::<Model>(&Init::default(), &mut Rng::new(1));
+    /// let x = [SMatrix::<f32, 6, 8>::repeat(0.1); 100];
+    /// let labels = [0, 1, 2, 3, 0, 1, 2, 3];
+    /// let loss = ws.train_step(&mut model, &mut Sgd::new(0.1), &x, &Target::ClassLast(&labels))?;
+    /// assert!(loss > 0.0);
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
+    pub fn boxed() -> alloc::boxed::Box<Self> {
+        crate::boxed::zeroed()
+    }
 }
 
 /// The [`Workspace`] of an [`RnnParams`] model, by its sizes.
@@ -402,6 +439,28 @@ where
     /// ```
     pub fn zero_grads(&mut self) {
         self.param_grads_mut().fill_zero();
+    }
+
+    /// Sets everything back to zero, in place: the tape, the gradient and every buffer, as a
+    /// fresh [`Workspace::ZEROS`] (e.g. between two models sharing one workspace). No copy of
+    /// the workspace is made on the stack. (A training step needs no reset: it overwrites what
+    /// it reads, and [`Workspace::train_step`] zeroes the gradient itself.)
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{loss::Head, train::RnnWorkspace, Params, RnnParams};
+    ///
+    /// let mut model = RnnParams::<f32, 1, 2, 2>::zeros();
+    /// model.by[0] = 1.0;
+    /// let mut ws = RnnWorkspace::<f32, 1, 2, 2, 1, 3>::zeros();
+    /// ws.predict(&model, &[SMatrix::zeros(); 3], Head::Linear);
+    /// assert_eq!(ws.y_pred[2][0], 1.0);
+    /// ws.reset();
+    /// assert_eq!(ws.y_pred[2][0], 0.0);
+    /// ```
+    pub fn reset(&mut self) {
+        *self = Self::ZEROS;
     }
 
     /// Forward pass, loss, and backward pass for one batch: **adds** the gradient of the loss

@@ -607,6 +607,12 @@ fn check_step<T, L, const N_IN: usize, const N_OUT: usize, const M: usize, const
         L::init(&init, &mut Rng::new(seed))
     });
     assert!(fresh.dot(&fresh) > T::zero(), "{ctx}: init drew nothing");
+    let mut again = layer.clone();
+    ck.zero(ctx, "Initialize::init_into", || {
+        again.init_into(&init, &mut Rng::new(seed))
+    });
+    let same = again.tensors().flatten().eq(fresh.tensors().flatten());
+    assert!(same, "{ctx}: init_into differs from init");
 
     // From the zero state over the whole sequence: the state it reaches is the `s0` below.
     let mut s0 = L::State::ZEROS;
@@ -669,6 +675,12 @@ fn check_seq_only<T, L, const N_IN: usize, const N_OUT: usize, const M: usize, c
         L::init(&init, &mut Rng::new(seed))
     });
     assert!(fresh.dot(&fresh) > T::zero(), "{ctx}: init drew nothing");
+    let mut again = layer.clone();
+    ck.zero(ctx, "Initialize::init_into", || {
+        again.init_into(&init, &mut Rng::new(seed))
+    });
+    let same = again.tensors().flatten().eq(fresh.tensors().flatten());
+    assert!(same, "{ctx}: init_into differs from init");
     check_layer::<T, L, N_IN, N_OUT, M, T_X>(ck, ctx, &mut rng, &layer, &x, s0);
 }
 
@@ -858,6 +870,11 @@ fn check_training<
         assert!((col.sum().as_f64() - 1.0).abs() < 1e-5);
     }
     ck.zero(&ctx, "zero_grads", || ws.zero_grads());
+    ck.zero(&ctx, "Zeroed::reset (tape)", || ws.tape.reset());
+    ck.zero(&ctx, "Workspace::reset", || ws.reset());
+    ck.zero(&ctx, "init_into", || {
+        model.init_into(&init, &mut Rng::new(seed))
+    });
     let mut order: [usize; 16] = core::array::from_fn(|k| k);
     ck.zero(&ctx, "Rng::shuffle", || Rng::new(seed).shuffle(&mut order));
 }
