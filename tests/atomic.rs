@@ -36,8 +36,7 @@ fn adam_step_that_would_overflow_is_an_error_and_changes_nothing() {
     let mut opt = Adam::<f32, Model>::new(1.0e38);
     // A first, finite step gives the moments non-zero values to compare.
     let mut small = Adam::<f32, Model>::new(1.0e-3);
-    ws.train_step(&mut model, &mut small, &x, labels())
-        .unwrap();
+    ws.train_step(&mut model, &mut small, &x, labels()).unwrap();
     opt.state.m = small.state.m;
     opt.state.v = small.state.v;
     let (before, m, v) = (bits(&model), bits(&opt.state.m), bits(&opt.state.v));
