@@ -21,8 +21,9 @@
 //! `Model<Stack<Gru<f32, 1, 16>, Gru<f32, 16, 16>>, Dense<f32, 16, 2>>` from it (every
 //! entry of `rnn` and `fc` must be read, every length must match). Every test series (read
 //! from the committed `.ts` file by `examples/common/ts.rs`) is run through
-//! `Workspace::predict`, `M` = 8 series at a time (the last batch padded, its padding
-//! ignored); the last step's logits are compared with PyTorch's.
+//! `Workspace::predict_last`, `M` = 8 series at a time (packed by `tinyrnn::data`; the last
+//! batch padded with zero columns, which are dropped); the last step's logits are compared with
+//! PyTorch's.
 //!
 //! Printed: the first 8 test series with tinyrnn's logits next to PyTorch's, the largest
 //! absolute difference over all 1029 × 2 logits, both test accuracies, the export check,
@@ -53,6 +54,7 @@ use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use tinyrnn::data::{batches, pack_sequence};
 use tinyrnn::error::TensorId;
 use tinyrnn::interop::torch;
 use tinyrnn::loss::Head;
@@ -61,7 +63,7 @@ use tinyrnn::{Dense, Gru, Model, Params, Stack};
 
 const T_X: usize = 24; // values per series
 const N_Y: usize = 2; // classes
-const M: usize = 8; // series per Workspace::predict call
+const M: usize = 8; // series per Workspace::predict_last call
 /// The PyTorch module attribute names, in the order the model's layers read them.
 const MODULES: &[&str] = &["rnn", "fc"];
 /// Largest allowed |tinyrnn − PyTorch| / max(1, |PyTorch|) for any logit.
@@ -200,21 +202,17 @@ fn argmax(z: &[f32; N_Y]) -> usize {
     (1..N_Y).fold(0, |best, k| if z[k] > z[best] { k } else { best })
 }
 
-/// The last step's logits of every series, `M` at a time through `Workspace::predict`.
+/// The last step's logits of every series, `M` at a time through `Workspace::predict_last`.
 fn predict_all(model: &Net, cases: &[Case]) -> Vec<[f32; N_Y]> {
     let mut ws = Workspace::<f32, Net, M, T_X>::boxed();
     let mut x = [SMatrix::<f32, 1, M>::zeros(); T_X];
     let mut out = Vec::with_capacity(cases.len());
-    for chunk in cases.chunks(M) {
-        for j in 0..M {
-            // A short last batch is padded by repeating its cases; the padding is dropped.
-            let (series, _) = &chunk[j % chunk.len()];
-            for (xt, &v) in x.iter_mut().zip(series) {
-                xt[j] = v;
-            }
-        }
-        let last = &ws.predict(model, &x, Head::Linear)[T_X - 1];
-        out.extend((0..chunk.len()).map(|j| core::array::from_fn(|k| last[(k, j)])));
+    let all: Vec<usize> = (0..cases.len()).collect();
+    for idx in batches::<M>(&all) {
+        // A short last batch is padded with zero columns; the padding is dropped.
+        let n = pack_sequence(idx, &mut x, |i, t| [cases[i].0[t]].into());
+        let last = ws.predict_last(model, &x, Head::Linear);
+        out.extend((0..n).map(|j| core::array::from_fn(|k| last[(k, j)])));
     }
     out
 }

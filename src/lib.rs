@@ -85,7 +85,8 @@
 //! | [`dense`] | [`Dense`]: `y⟨t⟩ = φ(W·x⟨t⟩ + b)` at every step, `φ` = [`Identity`], [`Tanh`], [`Sigmoid`], [`Relu`] |
 //! | [`bidirectional`] | [`Bidirectional`]: a layer forwards and backwards in time, merged by [`Concat`] or [`Sum`] |
 //! | [`model`] | [`Model`] (a body with an output layer) and [`Stream`] (streaming inference) |
-//! | [`train`] | [`train::Workspace`]: the whole model's gradient from a loss in one call, and a full training step; [`train::Network`], what a trainable model provides |
+//! | [`train`] | [`train::Workspace`]: the whole model's gradient from a loss in one call, a full training step, inference and evaluation; [`train::Network`], what a trainable model provides |
+//! | [`data`] | datasets in batches: [`data::Batch`] packs cases into a time-major batch and pads a short one with columns of weight 0; [`data::Confusion`], a classifier's confusion matrix |
 //! | [`loss`] | output heads (softmax, linear), targets (class indices, probabilities, values; last step or every step), cross-entropy and squared error |
 //! | [`optim`] | SGD, momentum, Adam, gradient clipping by value and by global norm |
 //! | [`init`] | a seedable generator and Glorot / fan-in initialisation, forget-gate bias |
@@ -193,6 +194,7 @@ pub mod activation;
 pub mod bidirectional;
 #[cfg(feature = "alloc")]
 pub mod boxed;
+pub mod data;
 pub mod dense;
 pub mod error;
 pub mod gru;

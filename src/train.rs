@@ -55,9 +55,10 @@
 //! # Ok::<(), tinyrnn::Error>(())
 //! ```
 
+use crate::data::{argmax, Confusion};
 use crate::dense::{linear_backward, Dense, Identity};
 use crate::layer::{Layer, Stack};
-use crate::loss::{weighted_step_loss, Head, Weighted};
+use crate::loss::{weighted_step_loss, Head, StepTarget, Weighted};
 use crate::optim::Optimizer;
 use crate::{kernel, Error, LstmParams, Params, Real, RnnParams};
 use nalgebra::SMatrix;
@@ -622,5 +623,108 @@ where
             head.apply(y);
         }
         &self.y_pred
+    }
+
+    /// Inference for a classifier or a last-step regressor: the recurrence from a zero state,
+    /// then the given head at the **last** step only. Returns `ŷ⟨T_X⟩` (stored in
+    /// `y_pred[T_X - 1]`; the other steps of `y_pred` are left as they were). The same bits as
+    /// the last step of [`Workspace::predict`], without the head at the other steps.
+    ///
+    /// `T_X` must be at least 1 (a compile-time error otherwise).
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::init::{Init, Initialize, Rng};
+    /// use tinyrnn::{data::argmax, loss::Head, train::Workspace, Dense, Gru, Model};
+    ///
+    /// type Net = Model<Gru<f32, 2, 8>, Dense<f32, 8, 3>>;
+    /// let net = Net::init(&Init::default(), &mut Rng::new(4));
+    /// let mut ws = Workspace::<f32, Net, 4, 6>::zeros();
+    /// let x = [SMatrix::<f32, 2, 4>::from_fn(|r, c| (r + c) as f32 * 0.1); 6];
+    /// let last = *ws.predict_last(&net, &x, Head::Linear);
+    /// assert_eq!(last, ws.predict(&net, &x, Head::Linear)[5]);
+    /// let classes: [usize; 4] = core::array::from_fn(|j| argmax(&last, j));
+    /// assert!(classes.iter().all(|&k| k < 3));
+    /// ```
+    pub fn predict_last(&mut self, model: &N, x: &[N::X; T_X], head: Head) -> &SMatrix<T, N_Y, M> {
+        const { assert!(T_X > 0, "predict_last needs at least one step") };
+        model.forward_body(x, &mut self.tape);
+        let last = T_X - 1;
+        let y = &mut self.y_pred[last];
+        model.head_forward(&N::hidden(&self.tape)[last], y);
+        head.apply(y);
+        y
+    }
+
+    /// Evaluation of one batch: the forward pass and the loss, without a gradient, and the
+    /// batch's class predictions counted into `confusion`. Returns the loss, the same value
+    /// [`Workspace::accumulate`] returns for the same model, batch and target, bit for bit.
+    ///
+    /// `target` is a `&Target` or a [`Weighted`] one, as for `accumulate`. For a class
+    /// target (`ClassLast`, `ClassEach`), every column of non-zero weight at every step that
+    /// has a target is counted as (its class, the [`argmax`] of its
+    /// logits); padding columns (weight 0) are not counted. Other targets count nothing. The
+    /// predictions at the target steps are left in `y_pred` (the logits for padding columns).
+    ///
+    /// Errors (`confusion` is then unchanged): an invalid target or weights
+    /// ([`Weighted::validate`]), a non-finite loss (`Error::NonFinite { what: "loss", .. }`).
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use tinyrnn::{data::{Batch, Confusion}, init::{Init, Rng}, train::LstmWorkspace, LstmParams};
+    ///
+    /// let model = LstmParams::<f32, 1, 4, 2>::init(&Init::default(), &mut Rng::new(3));
+    /// let mut ws = LstmWorkspace::<f32, 1, 4, 2, 4, 5>::zeros();
+    /// let series = [[0.5_f32; 5], [-0.5; 5], [1.0; 5]];
+    /// let mut batch = Batch::zeros();
+    /// batch.fill(&[0, 1, 2], |i, t| [series[i][t]].into(), |i| i % 2); // 1 padding column
+    /// let mut confusion = Confusion::new();
+    /// let loss = ws.evaluate(&model, &batch.x, batch.class_last(), &mut confusion)?;
+    /// assert!(loss > 0.0);
+    /// assert_eq!(confusion.total(), 3);
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
+    pub fn evaluate<'t>(
+        &mut self,
+        model: &N,
+        x: &[N::X; T_X],
+        target: impl Into<Weighted<'t, T, N_Y, M, T_X>>,
+        confusion: &mut Confusion<N_Y>,
+    ) -> Result<T, Error>
+    where
+        T: 't,
+    {
+        let target = target.into();
+        target.validate()?;
+        model.forward_body(x, &mut self.tape);
+        let h = N::hidden(&self.tape);
+        let scale = target.mean_scale();
+        let weight = |j| target.weight(j);
+        let (mut z, mut dz) = (SMatrix::<T, N_Y, M>::zeros(), SMatrix::<T, N_Y, M>::zeros());
+        let mut counted = *confusion;
+        let mut loss = T::zero();
+        for (t, (ht, yt)) in h.iter().zip(self.y_pred.iter_mut()).enumerate() {
+            if let Some(step) = target.target.at(t) {
+                model.head_forward(ht, &mut z);
+                loss += weighted_step_loss(&z, step, scale, weight, yt, &mut dz);
+                if let StepTarget::Class(k) = step {
+                    for (j, &k) in k.iter().enumerate() {
+                        if weight(j) != T::zero() {
+                            counted.add(k, argmax(&z, j));
+                        }
+                    }
+                }
+            }
+        }
+        if !loss.is_finite() {
+            return Err(Error::NonFinite {
+                what: "loss",
+                index: 0,
+            });
+        }
+        *confusion = counted;
+        Ok(loss)
     }
 }

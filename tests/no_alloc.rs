@@ -5,8 +5,9 @@
 //! variants, `Dense` with every activation, `Stack`, `Stack3`, `Bidirectional` with `Concat`
 //! and `Sum`), `Stream`, `Initialize::init` of every layer and composition, and full training
 //! steps: initialisation, losses, backward passes, optimizers, inference, for the notebook
-//! models and for composed `Model`s) runs inside a counting window that must see zero
-//! `alloc` / `alloc_zeroed` / `realloc` calls.
+//! models and for composed `Model`s; a dataset in padded batches through `tinyrnn::data`, with
+//! `predict_last`, `evaluate` and the confusion matrix and its table) runs inside a counting
+//! window that must see zero `alloc` / `alloc_zeroed` / `realloc` calls.
 //!
 //! `harness = false` (see `Cargo.toml`): libtest's own threads and output capture would
 //! allocate concurrently with the windows, so this is a plain `main` on one thread. All inputs
@@ -26,6 +27,7 @@ use nalgebra::SMatrix;
 use tinyrnn::activation::{
     sigmoid_in_place, softmax_columns, softmax_columns_in_place, tanh_in_place,
 };
+use tinyrnn::data::{batches, mask, pack_columns, pack_sequence, Batch, Confusion};
 use tinyrnn::init::Initialize;
 use tinyrnn::init::{Init, Rng};
 use tinyrnn::loss::{Head, Target};
@@ -869,6 +871,68 @@ fn check_training<
     for col in y.column_iter() {
         assert!((col.sum().as_f64() - 1.0).abs() < 1e-5);
     }
+    let last = ck.zero(&ctx, "predict_last", || {
+        *ws.predict_last(&model, black_box(&x), Head::Softmax)
+    });
+    assert_eq!(last, y);
+
+    // A dataset in batches (`tinyrnn::data`): packing, padding, evaluation, the confusion
+    // matrix and its table. Three batches' worth of cases but one short, so the last is padded.
+    let n_cases = 3 * M - 1;
+    let cases: Vec<([[T; N_X]; T_X], usize)> = (0..n_cases)
+        .map(|i| {
+            let s: [SMatrix<T, N_X, 1>; T_X] = rng.seq(1.0);
+            (s.map(|m| core::array::from_fn(|c| m[c])), i % N_Y)
+        })
+        .collect();
+    let order: Vec<usize> = (0..n_cases).rev().collect();
+    let mut batch = ck.zero(&ctx, "Batch::zeros", Batch::<T, N_X, M, T_X>::zeros);
+    let mut confusion = Confusion::<N_Y>::new();
+    let (mut eval_loss, mut train_loss) = (T::zero(), T::zero());
+    ck.zero(
+        &ctx,
+        "batches + fill + evaluate + train_step + add_batch",
+        || {
+            for idx in batches::<M>(black_box(&order)) {
+                batch.fill(idx, |i, t| cases[i].0[t].into(), |i| cases[i].1);
+                let e = ws.evaluate(&model, &batch.x, batch.class_last(), &mut confusion);
+                eval_loss += e.expect("valid batch");
+                let l = ws.train_step(&mut model, &mut adam, &batch.x, batch.class_last());
+                train_loss += l.expect("valid batch");
+                confusion.add_batch(&ws.y_pred[T_X - 1], &batch.labels, &batch.weights);
+            }
+        },
+    );
+    assert!(eval_loss.is_finite() && train_loss.is_finite());
+    assert_eq!(batch.cases, (n_cases - 1) % M + 1);
+    assert_eq!(confusion.total(), 2 * n_cases as u64);
+    let mut v = SMatrix::<T, N_Y, M>::zeros();
+    let mut w = [T::zero(); M];
+    let r = ck.zero(
+        &ctx,
+        "pack_sequence + pack_columns + mask + evaluate ValueLast",
+        || {
+            let idx = &order[..M.div_ceil(2)];
+            let n = pack_sequence(idx, &mut batch.x, |i, t| cases[i].0[t].into());
+            pack_columns(idx, &mut v, |i| SMatrix::repeat(T::lit(cases[i].1 as f64)));
+            mask(n, &mut w);
+            ws.evaluate(
+                &model,
+                &batch.x,
+                Target::ValueLast(&v).weighted(&w),
+                &mut confusion,
+            )
+        },
+    );
+    assert!(r.is_ok());
+    let names: Vec<String> = (0..N_Y).map(|k| format!("class {k}")).collect();
+    let mut sink = CountingWriter(0);
+    ck.zero(&ctx, "Confusion Display + with_names", || {
+        use std::fmt::Write;
+        write!(sink, "{confusion}{}", confusion.with_names(&names)).expect("no error");
+        confusion.accuracy() + confusion.recall(0).unwrap_or(0.0)
+    });
+    assert!(sink.0 > 0);
     ck.zero(&ctx, "zero_grads", || ws.zero_grads());
     ck.zero(&ctx, "Zeroed::reset (tape)", || ws.tape.reset());
     ck.zero(&ctx, "Workspace::reset", || ws.reset());
@@ -877,6 +941,16 @@ fn check_training<
     });
     let mut order: [usize; 16] = core::array::from_fn(|k| k);
     ck.zero(&ctx, "Rng::shuffle", || Rng::new(seed).shuffle(&mut order));
+}
+
+/// A `fmt::Write` that only counts the bytes written (a `String` would allocate).
+struct CountingWriter(usize);
+
+impl std::fmt::Write for CountingWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
 }
 
 /// The PyTorch and Keras importers and exporters, their error paths, and the listing: a
