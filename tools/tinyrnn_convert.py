@@ -854,7 +854,12 @@ def convert_torch(module=None, state_dict=None, modules=None, kind=None, *, name
     from torch import nn
 
     dt = dtype_of(f64)
-    if isinstance(state_dict, (str, os.PathLike)):
+    if isinstance(state_dict, (str, os.PathLike)) and str(state_dict).endswith(".safetensors"):
+        # A `.safetensors` state_dict, as tinyrnn's `torch::save` + the `safetensors` crate
+        # write it (`cargo run --example from_pytorch -- --export PATH`).
+        from safetensors.torch import load_file
+        state_dict = load_file(str(state_dict))
+    elif isinstance(state_dict, (str, os.PathLike)):
         state_dict = torch.load(state_dict, map_location="cpu", weights_only=True)
         if isinstance(state_dict, dict) and "state_dict" in state_dict \
                 and isinstance(state_dict["state_dict"], dict):
