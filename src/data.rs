@@ -520,6 +520,18 @@ impl<const N_Y: usize> core::ops::AddAssign for Confusion<N_Y> {
 
 /// A [`Confusion`] matrix with class names, printed as a table (see
 /// [`Confusion::with_names`]).
+///
+/// # Example
+/// ```
+/// use tinyrnn::data::Confusion;
+/// let mut c = Confusion::<2>::new();
+/// c.add(0, 0);
+/// c.add(1, 0);
+/// let table = c.with_names(&["rest", "walk"]);
+/// assert_eq!(table.names[1], "walk");
+/// let text = table.to_string();
+/// assert!(text.contains("rest") && text.contains("walk"));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct ConfusionTable<'a, S, const N_Y: usize> {
     /// The counts.
