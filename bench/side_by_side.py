@@ -75,13 +75,14 @@ def build(args, out):
                    cwd=src, env=env, check=True)
     baseline = out / "baseline-target" / "release" / "lstm-peer-bench"
 
-    # tinyrnn: `cargo bench --no-run`, the bench profile (release's settings unless --lto).
+    # tinyrnn: `cargo bench -p tinyrnn-bench --no-run`, the bench profile (release's settings
+    # unless --lto).
     benv = dict(env)
     if args.lto:
         benv["CARGO_PROFILE_BENCH_LTO"] = "fat"
         benv["CARGO_PROFILE_BENCH_CODEGEN_UNITS"] = "1"
     log("building tinyrnn's layers bench ...")
-    p = subprocess.run(["cargo", "bench", "--bench", "layers", "--no-run",
+    p = subprocess.run(["cargo", "bench", "-p", "tinyrnn-bench", "--bench", "layers", "--no-run",
                         "--message-format=json", "--target-dir", str(out / "tinyrnn-target")],
                        cwd=ROOT, env=benv, check=True, stdout=subprocess.PIPE, text=True)
     exe = None

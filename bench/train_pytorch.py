@@ -50,7 +50,8 @@ other processes compete for the cores, a check on a busy machine; final_loss: th
 mean loss over the last epoch's batches; data_checksum: sum of |x| over the preprocessed
 training inputs, equal on both sides to ~1e-6 relative.) A readable summary goes to stderr.
 
-Runner (--vs-tinyrnn). Builds `benches/train_time.rs` with `cargo bench --no-run` once per
+Runner (--vs-tinyrnn). Builds `benches/train_time.rs` with
+`cargo bench -p tinyrnn-bench --no-run` once per
 target CPU in --target-cpus (default "default,x86-64-v3": the default x86-64 target and
 -C target-cpu=x86-64-v3, added to your RUSTFLAGS), each in its own target directory
 ($CARGO_TARGET_DIR or target/)/train_vs_pytorch/<cpu>, then for each of --rounds rounds (5) and
@@ -264,8 +265,8 @@ def rust_env(args, cpu):
 def build(args, cpu, out):
     env = rust_env(args, cpu)
     log(f"building benches/train_time.rs: RUSTFLAGS={env['RUSTFLAGS']!r}, target dir {out}")
-    p = subprocess.run(["cargo", "bench", "--bench", "train_time", "--no-run",
-                        "--message-format=json", "--target-dir", str(out)],
+    p = subprocess.run(["cargo", "bench", "-p", "tinyrnn-bench", "--bench", "train_time",
+                        "--no-run", "--message-format=json", "--target-dir", str(out)],
                        cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True)
     exe = None
     for line in p.stdout.splitlines():

@@ -2,8 +2,8 @@
 //! on a 128-element column (the size of S2's four gates, `4·N_A` with `N_A = 32`).
 //!
 //! ```text
-//! cargo bench --bench activation
-//! RUSTFLAGS="-C target-cpu=x86-64-v3" cargo bench --bench activation
+//! cargo bench -p tinyrnn-bench --bench activation
+//! RUSTFLAGS="-C target-cpu=x86-64-v3" cargo bench -p tinyrnn-bench --bench activation
 //! ```
 //!
 //! For `{sigmoid,tanh,exp}_{f32,f64}`:

@@ -2,8 +2,8 @@
 //! kind in `f32` and `f64`: the measurement side of issue 9.
 //!
 //! ```text
-//! cargo bench --bench layers                     # every workload, cell, type and pass
-//! cargo bench --bench layers -- 'S4/lstm_f32'    # criterion's usual filters
+//! cargo bench -p tinyrnn-bench --bench layers                   # every workload, cell, type and pass
+//! cargo bench -p tinyrnn-bench --bench layers -- 'S4/lstm_f32'  # criterion's usual filters
 //! ```
 //!
 //! Workloads (`N_X` inputs, `N_A` hidden units, batch `M`, sequence `T_X`):

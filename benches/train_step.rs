@@ -1,7 +1,7 @@
 //! Cost of one training step, and of its parts, on the host.
 //!
 //! ```text
-//! cargo bench --bench train_step
+//! cargo bench -p tinyrnn-bench --bench train_step
 //! ```
 //!
 //! Four passes are measured for each configuration, all on a [`Workspace`] built once:

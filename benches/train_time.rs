@@ -5,8 +5,8 @@
 //! `bench/README.md`).
 //!
 //! ```text
-//! cargo bench --bench train_time                         # both configurations
-//! cargo bench --bench train_time -- --config B --epochs 20 --repeats 1
+//! cargo bench -p tinyrnn-bench --bench train_time  # both configurations
+//! cargo bench -p tinyrnn-bench --bench train_time -- --config B --epochs 20 --repeats 1
 //! ```
 //!
 //! Both configurations train `LstmParams<f32, 6, 32, 4>` (an LSTM, a dense head, softmax
@@ -194,7 +194,7 @@ fn train<const T_X: usize>(
 }
 
 fn run<const T_X: usize>(config: &str, pool: usize, o: &Opts) -> Res<()> {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data");
     let mut train_set = load::<T_X>(&data.join("BasicMotions_TRAIN.ts"), pool)?;
     let mut test_set = load::<T_X>(&data.join("BasicMotions_TEST.ts"), pool)?;
     let stats = prep::channel_stats(train_set.iter().map(|(x, _)| x));

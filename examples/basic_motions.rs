@@ -49,14 +49,17 @@ mod args;
 mod exit;
 #[path = "common/basic_motions.rs"]
 mod prep;
+#[path = "common/progress.rs"]
+mod progress;
+#[path = "common/svg_chart.rs"]
+mod svg_chart;
 #[path = "common/ts.rs"]
 mod ts;
 
-use indicatif::{ProgressBar, ProgressStyle};
-use plotters::element::DashedPathElement;
-use plotters::prelude::*;
+use progress::Progress;
 use std::path::Path;
 use std::time::Instant;
+use svg_chart::{Axis, Legend, Line, Panel};
 use tinyrnn::data::{batches, Batch, Confusion};
 use tinyrnn::init::{Init, Rng};
 use tinyrnn::optim::{Adam, Clip};
@@ -193,10 +196,7 @@ fn run() -> Res<i32> {
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut hist = History::default();
 
-    let pb = ProgressBar::new(epochs as u64);
-    pb.set_style(ProgressStyle::with_template(
-        "{bar:30.cyan/blue} epoch {pos}/{len} [{elapsed}] {msg}",
-    )?);
+    let pb = Progress::new(epochs, "epoch");
     let mut confusion = Confusion::new();
     let train_start = Instant::now();
     for epoch in 1..=epochs {
@@ -218,8 +218,7 @@ fn run() -> Res<i32> {
             hist.train_acc[epoch - 1],
             hist.test_acc[epoch - 1]
         );
-        // `suspend` + `println!` rather than `pb.println`: indicatif hides the bar, and drops
-        // `pb.println` lines, when its target (stderr) is not a terminal; logs need these lines.
+        // The bar is drawn on stderr only when it is a terminal; these lines are always printed.
         pb.suspend(|| println!("epoch {epoch:3}/{epochs}  {msg}"));
         pb.set_message(msg);
         pb.inc(1);
@@ -239,7 +238,7 @@ fn run() -> Res<i32> {
     let out = root.join("target");
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let svg = out.join("basic_motions.svg");
-    plot(&svg, &hist)?;
+    plot(&svg, &hist, lr, seed)?;
     println!("plot: {}", svg.display());
     println!(
         "wall time: {:.2} s ({:.1} ms per epoch: training and test evaluation)",
@@ -254,66 +253,57 @@ fn run() -> Res<i32> {
 }
 
 /// Two panels: training loss (log scale) above, train and test accuracy below.
-fn plot(path: &Path, h: &History) -> Res<()> {
-    let root = SVGBackend::new(path, (900, 760)).into_drawing_area();
-    root.fill(&WHITE)?;
+fn plot(path: &Path, h: &History, lr: f32, seed: u64) -> Res<()> {
     let title = format!(
-        "tinyrnn LSTM on BasicMotions (N_A = {N_A}, T_X = {T_X}, M = {M}, Adam lr = {LR}, seed {SEED})"
+        "tinyrnn LSTM on BasicMotions (N_A = {N_A}, T_X = {T_X}, M = {M}, Adam lr = {lr}, seed {seed})"
     );
-    let root = root.titled(&title, ("sans-serif", 22))?;
-    let (top, bottom) = root.split_vertically(350);
     let by_epoch =
         |v: &[f64]| -> Vec<(f64, f64)> { (1..).map(f64::from).zip(v.iter().copied()).collect() };
-    let x_range = 1.0..h.loss.len().max(2) as f64;
-    // The same frame for both panels (a macro: the two y axes have different coordinate types).
-    macro_rules! panel {
-        ($area:expr, $caption:expr, $y_range:expr, $y_desc:expr) => {{
-            let mut chart = ChartBuilder::on($area)
-                .caption($caption, ("sans-serif", 18))
-                .margin(15)
-                .x_label_area_size(45)
-                .y_label_area_size(70)
-                .build_cartesian_2d(x_range.clone(), $y_range)?;
-            chart
-                .configure_mesh()
-                .x_desc("epoch")
-                .y_desc($y_desc)
-                .x_label_formatter(&|x| format!("{x:.0}"))
-                .label_style(("sans-serif", 14))
-                .axis_desc_style(("sans-serif", 16))
-                .draw()?;
-            chart
-        }};
-    }
+    let x = (1.0, h.loss.len().max(2) as f64);
     let lo = h.loss.iter().copied().fold(f64::INFINITY, f64::min) * 0.7;
     let hi = h.loss.iter().copied().fold(0.0, f64::max) * 1.4;
-    let caption = "Training loss (mean cross-entropy over the epoch's batches)";
-    let mut c = panel!(&top, caption, (lo..hi).log_scale(), "loss (log scale)");
-    c.draw_series(LineSeries::new(by_epoch(&h.loss), RED.stroke_width(2)))?
-        .label("train loss")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 25, y)], RED.stroke_width(2)));
-    c.configure_series_labels()
-        .label_font(("sans-serif", 15))
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.9))
-        .draw()?;
-
-    let mut c = panel!(&bottom, "Accuracy", 0.0..1.04, "accuracy");
+    let loss = Panel {
+        caption: "Training loss (mean cross-entropy over the epoch's batches)",
+        height: 350.0,
+        x,
+        x_desc: "epoch",
+        y: Axis::Log(lo, hi),
+        y_desc: "loss (log scale)",
+        lines: vec![Line {
+            label: "train loss",
+            points: by_epoch(&h.loss),
+            color: "#FF0000",
+            width: 2.0,
+            dash: None,
+        }],
+        legend: Legend::Middle,
+    };
     // Test solid and wide, train dashed on top, so both stay visible where they coincide.
-    let green = RGBColor(0, 140, 0).stroke_width(4);
-    c.draw_series(LineSeries::new(by_epoch(&h.test_acc), green))?
-        .label("test (Workspace::predict, after the epoch)")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 25, y)], green));
-    let blue = BLUE.stroke_width(2);
-    c.draw_series(DashedLineSeries::new(by_epoch(&h.train_acc), 8, 5, blue))?
-        .label("train (predictions made during the epoch's steps)")
-        .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 25, y)], 8, 5, blue));
-    c.configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font(("sans-serif", 15))
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.9))
-        .draw()?;
-    root.present()?;
+    let acc = Panel {
+        caption: "Accuracy",
+        height: 370.0,
+        x,
+        x_desc: "epoch",
+        y: Axis::Linear(0.0, 1.04),
+        y_desc: "accuracy",
+        lines: vec![
+            Line {
+                label: "test (Workspace::predict, after the epoch)",
+                points: by_epoch(&h.test_acc),
+                color: "#008C00",
+                width: 4.0,
+                dash: None,
+            },
+            Line {
+                label: "train (predictions made during the epoch's steps)",
+                points: by_epoch(&h.train_acc),
+                color: "#0000FF",
+                width: 2.0,
+                dash: Some((8.0, 5.0)),
+            },
+        ],
+        legend: Legend::Bottom,
+    };
+    svg_chart::write(path, (900, 760), &title, &[loss, acc])?;
     Ok(())
 }

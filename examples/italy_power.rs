@@ -102,11 +102,13 @@
 mod args;
 #[path = "common/exit.rs"]
 mod exit;
+#[path = "common/progress.rs"]
+mod progress;
 #[path = "common/ts.rs"]
 mod ts;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use nalgebra::SMatrix;
+use progress::Progress;
 use std::path::Path;
 use std::time::Instant;
 use tinyrnn::data::{argmax, batches, Batch, Confusion};
@@ -330,7 +332,7 @@ fn trial<N: Classifier<M>>(
     train_set: &[Case],
     test: &[Case],
     log: bool,
-    pb: &ProgressBar,
+    pb: &Progress,
 ) -> Res<(Trial, N)> {
     let start = Instant::now();
     let mut ws = Workspace::<f32, N, M, T_X>::zeros();
@@ -416,10 +418,7 @@ fn run() -> Res<i32> {
         test.len(),
     );
 
-    let pb = ProgressBar::new((3 * SEEDS.len()) as u64);
-    pb.set_style(ProgressStyle::with_template(
-        "{bar:30.cyan/blue} run {pos}/{len} [{elapsed}] {msg}",
-    )?);
+    let pb = Progress::new(3 * SEEDS.len(), "run");
     println!(
         "\n2-layer GRU, seed {}: mean training loss per epoch",
         seeds[0]

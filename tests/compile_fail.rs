@@ -15,9 +15,35 @@
 //! | `*_stream_bidirectional` | a `Stream` of a bidirectional layer, which is not `Step` |
 //!
 //! Regenerate the snapshots with `TRYBUILD=overwrite cargo test --test compile_fail`.
+//!
+//! Build time: trybuild compiles its project (this crate and every dev-dependency, in
+//! `target/tests/trybuild`) first with its rustflags `--cfg trybuild --verbose -A dead_code`,
+//! then the cases with `--diagnostic-width=140` added; different rustflags are a different
+//! build to cargo, so every dependency was compiled twice. `ui` hands those final flags to
+//! all of trybuild's cargo runs (`CARGO_ENCODED_RUSTFLAGS`, which cargo prefers to trybuild's
+//! `--config build.rustflags`), so each is compiled once. When `RUSTFLAGS` or
+//! `CARGO_ENCODED_RUSTFLAGS` is already set (coverage, say), trybuild's own handling is left
+//! alone. If a trybuild update changes its flags, update `TRYBUILD_RUSTFLAGS` to match (a
+//! difference shows as `.stderr` mismatches).
+
+/// trybuild's rustflags for building the cases (1.0.122: `src/rustflags.rs`, `src/cargo.rs`).
+const TRYBUILD_RUSTFLAGS: [&str; 6] = [
+    "--cfg",
+    "trybuild",
+    "--verbose",
+    "-A",
+    "dead_code",
+    "--diagnostic-width=140",
+];
 
 #[test]
 fn ui() {
+    if std::env::var_os("RUSTFLAGS").is_none()
+        && std::env::var_os("CARGO_ENCODED_RUSTFLAGS").is_none()
+    {
+        // The only test in this binary: nothing else reads the environment meanwhile.
+        std::env::set_var("CARGO_ENCODED_RUSTFLAGS", TRYBUILD_RUSTFLAGS.join("\x1f"));
+    }
     let t = trybuild::TestCases::new();
     t.pass("tests/ui/pass_*.rs");
     t.compile_fail("tests/ui/fail_*.rs");
