@@ -577,15 +577,7 @@ impl<T: Real, P: Params<T>> Adam<T, P> {
     /// assert_eq!(ADAM, Adam::new(1e-3));
     /// ```
     pub const fn with_hyperparameters(lr: T, beta1: T, beta2: T, eps: T) -> Self {
-        Self {
-            lr,
-            beta1,
-            beta2,
-            eps,
-            clip: Clip::None,
-            state: AdamState::ZEROS,
-            params: PhantomData,
-        }
+        Self::from_parts(lr, beta1, beta2, eps, AdamState::ZEROS)
     }
 }
 
@@ -615,19 +607,24 @@ impl<T: Real, P: Params<T>> Adam<T, P, ()> {
     /// # Ok::<(), tinyrnn::Error>(())
     /// ```
     pub const fn settings(lr: T, beta1: T, beta2: T, eps: T) -> Self {
+        Self::from_parts(lr, beta1, beta2, eps, ())
+    }
+}
+
+impl<T: Real, P: Params<T>, S> Adam<T, P, S> {
+    /// Settings without clipping, and `state`.
+    const fn from_parts(lr: T, beta1: T, beta2: T, eps: T, state: S) -> Self {
         Self {
             lr,
             beta1,
             beta2,
             eps,
             clip: Clip::None,
-            state: (),
+            state,
             params: PhantomData,
         }
     }
-}
 
-impl<T: Real, P: Params<T>, S> Adam<T, P, S> {
     /// The same settings with the state `state` (an [`AdamState`], or a `&mut AdamState`);
     /// the old one is dropped.
     ///

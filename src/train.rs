@@ -510,27 +510,13 @@ where
         T: 't,
     {
         let target = target.into();
-        target.validate()?;
-        model.forward_body(x, &mut self.tape);
+        // First the loss, with nothing added to the gradient yet: a NaN or infinite input or
+        // a diverged model is an error that leaves the gradient as it was.
+        let loss = self.forward_loss(model, x, &target, |_, _| {})?;
         let h = N::hidden(&self.tape);
         let scale = target.mean_scale();
         let weight = |j| target.weight(j);
         let (mut z, mut dz) = (SMatrix::<T, N_Y, M>::zeros(), SMatrix::<T, N_Y, M>::zeros());
-        // First the loss, with nothing added to the gradient yet: a NaN or infinite input or
-        // a diverged model is an error that leaves the gradient as it was.
-        let mut loss = T::zero();
-        for (t, (ht, yt)) in h.iter().zip(self.y_pred.iter_mut()).enumerate() {
-            if let Some(step) = target.target.at(t) {
-                model.head_forward(ht, &mut z);
-                loss += weighted_step_loss(&z, step, scale, weight, yt, &mut dz);
-            }
-        }
-        if !loss.is_finite() {
-            return Err(Error::NonFinite {
-                what: "loss",
-                index: 0,
-            });
-        }
         // A zero gradient (after `zero_grads`) can be restored exactly on an overflow below.
         let fresh = self.grads.tensors().all(crate::params::is_positive_zero);
         // Then the gradients (the output layer's values recomputed: the same bits).
@@ -697,34 +683,50 @@ where
         T: 't,
     {
         let target = target.into();
-        target.validate()?;
-        model.forward_body(x, &mut self.tape);
-        let h = N::hidden(&self.tape);
-        let scale = target.mean_scale();
-        let weight = |j| target.weight(j);
-        let (mut z, mut dz) = (SMatrix::<T, N_Y, M>::zeros(), SMatrix::<T, N_Y, M>::zeros());
         let mut counted = *confusion;
-        let mut loss = T::zero();
-        for (t, (ht, yt)) in h.iter().zip(self.y_pred.iter_mut()).enumerate() {
-            if let Some(step) = target.target.at(t) {
-                model.head_forward(ht, &mut z);
-                loss += weighted_step_loss(&z, step, scale, weight, yt, &mut dz);
-                if let StepTarget::Class(k) = step {
-                    for (j, &k) in k.iter().enumerate() {
-                        if weight(j) != T::zero() {
-                            counted.add(k, argmax(&z, j));
-                        }
+        let loss = self.forward_loss(model, x, &target, |step, z| {
+            if let StepTarget::Class(k) = step {
+                for (j, &k) in k.iter().enumerate() {
+                    if target.weight(j) != T::zero() {
+                        counted.add(k, argmax(z, j));
                     }
                 }
             }
-        }
-        if !loss.is_finite() {
-            return Err(Error::NonFinite {
-                what: "loss",
-                index: 0,
-            });
-        }
+        })?;
         *confusion = counted;
         Ok(loss)
+    }
+
+    /// The forward pass and the loss, adding to no gradient: checks the target, runs the
+    /// body, and computes the head and the loss at every step with a target, showing each
+    /// such step's target and logits to `seen`. A non-finite loss is an error.
+    fn forward_loss(
+        &mut self,
+        model: &N,
+        x: &[N::X; T_X],
+        target: &Weighted<'_, T, N_Y, M, T_X>,
+        mut seen: impl FnMut(StepTarget<'_, T, N_Y, M>, &SMatrix<T, N_Y, M>),
+    ) -> Result<T, Error> {
+        target.validate()?;
+        model.forward_body(x, &mut self.tape);
+        let (scale, weight) = (target.mean_scale(), |j| target.weight(j));
+        let (mut z, mut dz) = (SMatrix::<T, N_Y, M>::zeros(), SMatrix::<T, N_Y, M>::zeros());
+        let mut loss = T::zero();
+        let steps = N::hidden(&self.tape).iter().zip(self.y_pred.iter_mut());
+        for (t, (ht, yt)) in steps.enumerate() {
+            if let Some(step) = target.target.at(t) {
+                model.head_forward(ht, &mut z);
+                loss += weighted_step_loss(&z, step, scale, weight, yt, &mut dz);
+                seen(step, &z);
+            }
+        }
+        if loss.is_finite() {
+            Ok(loss)
+        } else {
+            Err(Error::NonFinite {
+                what: "loss",
+                index: 0,
+            })
+        }
     }
 }
