@@ -42,7 +42,9 @@ fn ui() {
         && std::env::var_os("CARGO_ENCODED_RUSTFLAGS").is_none()
     {
         // The only test in this binary: nothing else reads the environment meanwhile.
-        std::env::set_var("CARGO_ENCODED_RUSTFLAGS", TRYBUILD_RUSTFLAGS.join("\x1f"));
+        // SAFETY: `set_var` is unsound only while another thread reads or writes the
+        // environment; this is the binary's only test, run before trybuild starts any thread.
+        unsafe { std::env::set_var("CARGO_ENCODED_RUSTFLAGS", TRYBUILD_RUSTFLAGS.join("\x1f")) };
     }
     let t = trybuild::TestCases::new();
     t.pass("tests/ui/pass_*.rs");
