@@ -306,16 +306,9 @@ impl<T: Real, const N_IN: usize, const N_OUT: usize, A: Activation, const M: usi
         dx: &mut [Self::X; T_X],
         _ds0: &mut (),
     ) {
-        for t in 0..T_X {
-            let dz = tape[t].zip_map(&dy[t], |y, d| A::grad_from_output(y) * d);
-            linear_backward(
-                &self.w,
-                &x[t],
-                &dz,
-                &mut dparams.w,
-                &mut dparams.b,
-                &mut dx[t],
-            );
+        for (((y, dy), x), dx) in tape.iter().zip(dy).zip(x).zip(dx) {
+            let dz = y.zip_map(dy, |y, d| A::grad_from_output(y) * d);
+            linear_backward(&self.w, x, &dz, &mut dparams.w, &mut dparams.b, dx);
         }
     }
 }

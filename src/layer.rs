@@ -520,16 +520,14 @@ pub(crate) fn seq_backward<T: Real, const M: usize, C: StateCell<T, M>, const T_
     dh0: &mut C::H,
 ) {
     let mut carry = C::H::ZEROS;
-    for t in (0..T_X).rev() {
-        let mut upstream = dh[t];
+    // Steps t = T_X − 1, …, 0, each with the state before it: h⟨t−1⟩, or h0 at t = 0.
+    let steps = x.iter().zip(aux).zip(h).zip(dh).zip(dx.iter_mut()).rev();
+    let h_prev = h.iter().rev().skip(1).chain(core::iter::once(h0));
+    for (((((x, aux), h), dh), dx), h_prev) in steps.zip(h_prev) {
+        let mut upstream = *dh;
         upstream += carry;
-        let step = CellStep {
-            x: &x[t],
-            h_prev: if t == 0 { h0 } else { &h[t - 1] },
-            aux: &aux[t],
-            h: &h[t],
-        };
-        cell.cell_backward(step, &upstream, dparams, &mut dx[t], &mut carry);
+        let step = CellStep { x, h_prev, aux, h };
+        cell.cell_backward(step, &upstream, dparams, dx, &mut carry);
     }
     *dh0 = carry;
 }

@@ -170,10 +170,10 @@
 //! The minimum supported Rust version is 1.89 (nalgebra 0.35's).
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
-// No panics in the library: none of these is allowed outside tests. (`indexing_slicing` and
-// `arithmetic_side_effects` are not enabled: the kernels index fixed-size storage with ranges
-// the const shapes bound, and every arithmetic operation on `T` is floating point; the
-// integer index arithmetic is bounded by the same shapes.)
+// No panics in the library: none of these is allowed outside tests. Element access goes through
+// iterators, chunks and `get` (`indexing_slicing`). `arithmetic_side_effects` is not enabled:
+// it flags every operation on the generic `T`, which is floating point and cannot panic; the
+// integer arithmetic it finds is on sizes and indices bounded by the const shapes.
 #![cfg_attr(
     not(test),
     deny(
@@ -182,7 +182,8 @@
         clippy::panic,
         clippy::unreachable,
         clippy::todo,
-        clippy::unimplemented
+        clippy::unimplemented,
+        clippy::indexing_slicing
     )
 )]
 #![deny(missing_docs)]

@@ -421,9 +421,10 @@ pub(crate) fn weighted_step_loss<T: Real, const N_Y: usize, const M: usize>(
                 match target {
                     StepTarget::Class(k) => {
                         dzj.copy_from(&yj);
-                        if let Some(&k) = k.get(j).filter(|&&k| k < N_Y) {
-                            loss += w * (lse - zj[k]);
-                            dzj[k] -= T::one();
+                        let k = k.get(j).filter(|&&k| k < N_Y);
+                        if let Some((&zk, dk)) = k.and_then(|&k| zj.get(k).zip(dzj.get_mut(k))) {
+                            loss += w * (lse - zk);
+                            *dk -= T::one();
                         }
                     }
                     StepTarget::Prob(p) => {

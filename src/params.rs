@@ -489,16 +489,27 @@ pub(crate) const fn zero_matrix<T: Real, const R: usize, const C: usize>() -> SM
 pub const fn matrix_from_rows<T: Real, const R: usize, const C: usize>(
     rows: [[T; C]; R],
 ) -> SMatrix<T, R, C> {
-    // nalgebra stores columns: transpose with `while` loops, which `const fn` allows.
+    // nalgebra stores columns: transpose with `while let` over slice patterns, which `const fn`
+    // allows (iterators are not `const`). `unread[r]` is the part of row r not yet copied:
+    // column c takes the first entry of every row's.
     let mut cols = [[T::ZERO; R]; C];
-    let mut r = 0;
-    while r < R {
-        let mut c = 0;
-        while c < C {
-            cols[c][r] = rows[r][c];
-            c += 1;
+    let mut unread: [&[T]; R] = [&[]; R];
+    let (mut u, mut src): (&mut [&[T]], &[[T; C]]) = (&mut unread, &rows);
+    while let ([u0, us @ ..], [row, rs @ ..]) = (u, src) {
+        *u0 = row;
+        (u, src) = (us, rs);
+    }
+    let mut dst: &mut [[T; R]] = &mut cols;
+    while let [col, cs @ ..] = dst {
+        let (mut d, mut u): (&mut [T], &mut [&[T]]) = (col, &mut unread);
+        while let ([d0, ds @ ..], [u0, us @ ..]) = (d, u) {
+            if let [v, rest @ ..] = *u0 {
+                *d0 = *v;
+                *u0 = rest;
+            }
+            (d, u) = (ds, us);
         }
-        r += 1;
+        dst = cs;
     }
     SMatrix::from_array_storage(ArrayStorage(cols))
 }
