@@ -291,12 +291,11 @@ pub fn argmax<T: Real, const N_Y: usize, const M: usize>(
         return 0;
     }
     let col = y.column(j);
-    let mut best = 0;
+    let (mut best, mut b) = (0, T::NAN);
     for (k, &v) in col.iter().enumerate() {
         // `!(v <= best)` would pick a NaN; `v > best` skips it, and a NaN best is replaced.
-        let b = col[best];
-        if v > b || (b.is_nan() && !v.is_nan()) {
-            best = k;
+        if k == 0 || v > b || (b.is_nan() && !v.is_nan()) {
+            (best, b) = (k, v);
         }
     }
     best
@@ -425,7 +424,12 @@ impl<const N_Y: usize> Confusion<N_Y> {
     /// assert_eq!(Confusion { counts: [[3, 1], [2, 4]] }.correct(), 7);
     /// ```
     pub fn correct(&self) -> u64 {
-        (0..N_Y).map(|k| u64::from(self.counts[k][k])).sum()
+        let diagonal = self
+            .counts
+            .iter()
+            .enumerate()
+            .filter_map(|(k, row)| row.get(k));
+        diagonal.map(|&n| u64::from(n)).sum()
     }
 
     /// The share of cases predicted correctly; 0 if none was counted.
@@ -452,7 +456,10 @@ impl<const N_Y: usize> Confusion<N_Y> {
     /// ```
     pub fn recall(&self, k: usize) -> Option<f64> {
         let row = self.counts.get(k)?;
-        ratio(u64::from(row[k]), row.iter().map(|&n| u64::from(n)).sum())
+        ratio(
+            u64::from(*row.get(k)?),
+            row.iter().map(|&n| u64::from(n)).sum(),
+        )
     }
 
     /// Class `k`'s precision: the share of the cases predicted as `k` that are of class `k`.
@@ -466,7 +473,8 @@ impl<const N_Y: usize> Confusion<N_Y> {
     /// ```
     pub fn precision(&self, k: usize) -> Option<f64> {
         let hits = u64::from(*self.counts.get(k)?.get(k)?);
-        ratio(hits, self.counts.iter().map(|row| u64::from(row[k])).sum())
+        let column = self.counts.iter().filter_map(|row| row.get(k));
+        ratio(hits, column.map(|&n| u64::from(n)).sum())
     }
 
     /// The table with class names instead of indices (`names[k]` for class `k`; a class
@@ -561,18 +569,22 @@ impl fmt::Display for Label<'_> {
             Label::Name(s) => f.pad(s),
             Label::Index(k) => {
                 // Padded as text (left-aligned by default), as a name is.
+                // usize::MAX has 20 digits; they are written from the right.
                 let mut buf = [0_u8; 20];
-                let mut at = buf.len();
                 let mut n = k;
-                loop {
-                    at -= 1;
-                    buf[at] = b'0' + (n % 10) as u8;
+                let mut used = 0;
+                for d in buf.iter_mut().rev() {
+                    *d = b'0' + (n % 10) as u8;
                     n /= 10;
+                    used += 1;
                     if n == 0 {
                         break;
                     }
                 }
-                f.pad(core::str::from_utf8(&buf[at..]).unwrap_or("?"))
+                let digits = buf
+                    .get(buf.len().saturating_sub(used)..)
+                    .unwrap_or_default();
+                f.pad(core::str::from_utf8(digits).unwrap_or("?"))
             }
         }
     }

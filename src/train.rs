@@ -636,11 +636,14 @@ where
     pub fn predict_last(&mut self, model: &N, x: &[N::X; T_X], head: Head) -> &SMatrix<T, N_Y, M> {
         const { assert!(T_X > 0, "predict_last needs at least one step") };
         model.forward_body(x, &mut self.tape);
-        let last = T_X - 1;
-        let y = &mut self.y_pred[last];
-        model.head_forward(&N::hidden(&self.tape)[last], y);
-        head.apply(y);
-        y
+        // `T_X > 0` (checked above): both arrays have a last element.
+        if let (Some(y), Some(h)) = (self.y_pred.last_mut(), N::hidden(&self.tape).last()) {
+            model.head_forward(h, y);
+            head.apply(y);
+        }
+        // Cannot panic: `T_X > 0` is a compile-time assertion above.
+        #[allow(clippy::indexing_slicing)]
+        &self.y_pred[T_X - 1]
     }
 
     /// Evaluation of one batch: the forward pass and the loss, without a gradient, and the
