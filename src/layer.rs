@@ -520,14 +520,20 @@ pub(crate) fn seq_backward<T: Real, const M: usize, C: StateCell<T, M>, const T_
     dh0: &mut C::H,
 ) {
     let mut carry = C::H::ZEROS;
-    // Steps t = T_X − 1, …, 0, each with the state before it: h⟨t−1⟩, or h0 at t = 0.
-    let steps = x.iter().zip(aux).zip(h).zip(dh).zip(dx.iter_mut()).rev();
-    let h_prev = h.iter().rev().skip(1).chain(core::iter::once(h0));
-    for (((((x, aux), h), dh), dx), h_prev) in steps.zip(h_prev) {
-        let mut upstream = *dh;
+    // Indexed by t < T_X, the arrays' length (t − 1 only when t > 0): the compiler drops the
+    // checks. Zipped iterators execute about as many instructions (callgrind) but ran 7-10%
+    // slower (course RNN training step, f32 and f64, x86-64), as in `lstm::backward_loop`.
+    #[allow(clippy::indexing_slicing)]
+    for t in (0..T_X).rev() {
+        let mut upstream = dh[t];
         upstream += carry;
-        let step = CellStep { x, h_prev, aux, h };
-        cell.cell_backward(step, &upstream, dparams, dx, &mut carry);
+        let step = CellStep {
+            x: &x[t],
+            h_prev: if t == 0 { h0 } else { &h[t - 1] },
+            aux: &aux[t],
+            h: &h[t],
+        };
+        cell.cell_backward(step, &upstream, dparams, &mut dx[t], &mut carry);
     }
     *dh0 = carry;
 }
