@@ -13,6 +13,7 @@ mod common;
 
 use common::fd::{assert_report, check_params, check_tensor, step};
 use common::flat::Flat;
+use common::grads::{backward_into, Grads};
 use common::Rng;
 use core::fmt::Debug;
 use nalgebra::SMatrix;
@@ -91,13 +92,6 @@ fn outputs<T: Real, L: Layer<T, M>, const M: usize, const T_X: usize>(
 // 1. Gradient checks, initial states included
 // ---------------------------------------------------------------------------------------------
 
-/// What [`Layer::backward`] writes.
-struct Grads<P, X, S, const T_X: usize> {
-    dparams: P,
-    dx: [X; T_X],
-    ds0: S,
-}
-
 /// `Layer::backward` with `dy = w`, into a zero `dparams` and into `dx`, `ds0` holding garbage
 /// (they must be overwritten, not added to).
 fn gradients<T: Real, L: Layer<T, M>, const M: usize, const T_X: usize>(
@@ -110,20 +104,14 @@ where
     L::X: Flat<T>,
     L::State: Flat<T>,
 {
-    let mut tape = L::Tape::<T_X>::ZEROS;
-    layer.forward(x, s0, &mut tape);
-    let mut g = Grads {
-        dparams: L::zeros(),
-        dx: [L::X::ZEROS; T_X],
-        ds0: L::State::ZEROS,
-    };
+    let mut g = Grads::<L, L::X, L::State, T_X>::zeros();
     for v in g.dx.iter_mut().flat_map(|d| d.parts_mut()) {
         v.fill(T::lit(3.0));
     }
     for v in g.ds0.parts_mut() {
         v.fill(T::lit(-2.0));
     }
-    layer.backward(x, &mut tape, w, &mut g.dparams, &mut g.dx, &mut g.ds0);
+    backward_into(layer, x, s0, w, &mut g);
     g
 }
 

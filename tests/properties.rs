@@ -33,6 +33,7 @@
 mod common;
 
 use common::flat::Flat;
+use common::grads::{backward_into, Grads};
 use core::fmt::Debug;
 use nalgebra::SMatrix;
 use proptest::collection::vec;
@@ -281,27 +282,15 @@ fn forward<T: Real, L: Layer<T, M>, const M: usize, const T_X: usize>(
     (*L::output(&tape), L::final_state(&tape))
 }
 
-/// What [`Layer::backward`] writes, into a zero gradient.
-struct Grads<P, X, S, const T_X: usize> {
-    dparams: P,
-    dx: [X; T_X],
-    ds0: S,
-}
-
+/// [`Layer::backward`] into a zero gradient.
 fn backward<T: Real, L: Layer<T, M>, const M: usize, const T_X: usize>(
     layer: &L,
     x: &[L::X; T_X],
     s0: &L::State,
     dy: &[L::Y; T_X],
 ) -> Grads<L, L::X, L::State, T_X> {
-    let mut tape = L::Tape::<T_X>::ZEROS;
-    layer.forward(x, s0, &mut tape);
-    let mut g = Grads {
-        dparams: L::zeros(),
-        dx: [L::X::ZEROS; T_X],
-        ds0: L::State::ZEROS,
-    };
-    layer.backward(x, &mut tape, dy, &mut g.dparams, &mut g.dx, &mut g.ds0);
+    let mut g = Grads::zeros();
+    backward_into(layer, x, s0, dy, &mut g);
     g
 }
 

@@ -3,6 +3,7 @@
 
 pub mod fd;
 pub mod flat;
+pub mod grads;
 
 use nalgebra::SMatrix;
 use tinyrnn::Real;
