@@ -68,6 +68,16 @@ pub enum Error {
         /// What it must be.
         requirement: &'static str,
     },
+    /// A model cannot be represented by the integer scheme of [`crate::quant`], or a
+    /// hand-made quantized layer breaks one of its invariants.
+    Quantization {
+        /// Which tensor or gate.
+        what: &'static str,
+        /// The row (output unit) or element.
+        index: usize,
+        /// What is wrong.
+        problem: &'static str,
+    },
     /// A class-index target was not below the number of classes `N_Y`.
     ClassOutOfRange {
         /// The class index given.
@@ -96,6 +106,11 @@ impl fmt::Display for Error {
             Error::InvalidSetting { what, requirement } => {
                 write!(f, "{what}: must be {requirement}")
             }
+            Error::Quantization {
+                what,
+                index,
+                problem,
+            } => write!(f, "{what}, row {index}: {problem}"),
             Error::ClassOutOfRange { index, classes } => {
                 write!(
                     f,

@@ -208,6 +208,7 @@ pub mod lstm;
 pub mod model;
 pub mod optim;
 pub mod params;
+pub mod quant;
 mod real;
 pub mod rnn;
 pub mod train;

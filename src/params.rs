@@ -333,6 +333,16 @@ impl<T: Real, const R: usize, const C: usize> Zeroed for SMatrix<T, R, C> {
     const ZEROS: Self = zero_matrix();
 }
 
+/// The integer matrices of the quantized path ([`crate::quant`]).
+macro_rules! zeroed_int_matrix {
+    ($($t:ty),*) => {$(
+        impl<const R: usize, const C: usize> Zeroed for SMatrix<$t, R, C> {
+            const ZEROS: Self = SMatrix::from_array_storage(ArrayStorage([[0; R]; C]));
+        }
+    )*};
+}
+zeroed_int_matrix!(i8, i16, i32, u8, u16);
+
 impl Zeroed for () {
     const ZEROS: Self = ();
 }
