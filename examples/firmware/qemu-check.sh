@@ -83,6 +83,7 @@ HOST=$(rustc -vV | sed -n 's/^host: //p')
 LLVM_BIN="$(rustc --print sysroot)/lib/rustlib/$HOST/bin"
 NM="$LLVM_BIN/llvm-nm"
 READOBJ="$LLVM_BIN/llvm-readobj"
+OBJDUMP="$LLVM_BIN/llvm-objdump"
 QEMU_VERSION=$( (qemu-system-arm --version 2>/dev/null || qemu-system-riscv32 --version) | head -1)
 echo "$RUSTC_VERSION; $QEMU_VERSION"
 
@@ -149,6 +150,56 @@ sizes() {
         END { print f + 0, x + 0, r + 0, m + 0 }'
 }
 region_origin() { sed -n "s/^ *$2 *: *ORIGIN *= *\(0x[0-9a-fA-F]*\).*/\1/p" "$1"; }
+# nm_size ELF NAME: the size in bytes of a symbol (demangled path, hash dropped), or n/a.
+nm_size() {
+    local z
+    z=$("$NM" -S -C "$1" | awk -v s="$2" '
+        NF == 4 { n = $4; sub(/::h[0-9a-f]+$/, "", n); if (n == s || substr(n, length(n) - length(s) - 1) == "::" s) { print $2; exit } }')
+    if [ -n "$z" ]; then echo $((16#$z)); else echo n/a; fi
+}
+# float_symbols ELF: what in an ELF does floating point, one name per line: the soft-float
+# routines (ARM EABI __aeabi_f*/__aeabi_d* and the int-to-float __aeabi_*2f/2d; libgcc-style
+# __addsf3, __fixsfsi, __floatsisf, __extendsfdf2, ...; compiler_builtins::float::*), libm
+# (the Rust crate's and the C names) and core's float formatting and parsing. On a core
+# without an FPU (Cortex-M0, M3, RV32IMAC) every float operation is a call to one of these.
+float_symbols() {
+    "$NM" -C "$1" | awk 'NF >= 3 { $1 = ""; $2 = ""; sub(/^ +/, ""); print }' |
+        grep -E '^(__aeabi_([fd][a-z0-9]+|[a-z0-9]+2[fd])|__[a-z]*[sdt]f[0-9]|__fix(uns)?[sdt]f[sdt]i|__float(un)?[sdt]i[sdt]f)$|^compiler_builtins::float::|^libm::|^(exp|exp2|expm1|log|log2|log10|log1p|pow|sqrt|cbrt|tanh|sinh|cosh|sin|cos|tan|atan|atan2|round|floor|ceil|trunc|fabs|frexp|ldexp|fma|fmin|fmax|fmod)f?$|core::fmt::float|flt2dec|dec2flt' | sort -u || true
+}
+# vfp_instructions ELF: how many FPU (VFP) instructions an Arm ELF holds.
+vfp_instructions() { "$OBJDUMP" -d --no-show-raw-insn "$1" | grep -cE '^ +[0-9a-f]+:[[:space:]]+v[a-z]' || true; }
+
+# flash_check TARGET ELF SYMBOL: a model must be in flash (Arm: the FLASH region and a read-only
+# section) or, on riscv `virt` where everything is RAM, in read-only data. A static that is not
+# no_mangle is found by its demangled path, hash dropped.
+flash_check() {
+    local t=$1 elf=$2 model=$3 nm_line kaddr ksize ktype ksec kdec where forg flen sections map
+    map=$(memory_map "$t")
+    sections=$("$READOBJ" --elf-output-style=GNU -S "$elf" | awk '
+        /^ *\[ *[0-9]+\]/ { sub(/^ *\[ *[0-9]+\] */, ""); print $1, $2, $3, $5, $7 }')
+    nm_line=$("$NM" -S -C "$elf" | awk -v s="$model" '
+        NF == 4 { n = $4; sub(/::h[0-9a-f]+$/, "", n); if (n == s || substr(n, length(n) - length(s) - 1) == "::" s) print }' | head -1)
+    read -r kaddr ksize ktype _ <<<"$nm_line"
+    ksec=$(echo "$sections" | awk -v a="$kaddr" "$HEX"'
+        BEGIN { x = hex(a) } $5 ~ /A/ { s = hex($3); z = hex($4); if (x >= s && x < s + z && z > 0) print $1 }' | head -1)
+    if [ -z "$nm_line" ]; then
+        bad "$t: no $model symbol in the ELF"
+        return
+    fi
+    kdec=$((16#$kaddr))
+    where="$model: $((16#$ksize)) bytes at 0x$kaddr, nm type $ktype, section ${ksec:-?}"
+    if [[ $t == riscv32* ]]; then
+        if [[ $ktype == [rR] && $ksec == .rodata* ]]; then ok "$t: $where (read-only data; virt has no flash)"; else bad "$t: $where: not in read-only data"; fi
+    else
+        forg=$(region_origin "$map" FLASH)
+        flen=$(region_len "$map" FLASH)
+        if [[ $ktype == [rR] && $ksec == .rodata* ]] && ((kdec >= forg && kdec + 16#$ksize <= forg + flen)); then
+            ok "$t: $where, inside FLASH [$forg, +$flen)"
+        else
+            bad "$t: $where: not in flash"
+        fi
+    fi
+}
 
 # run_fw TARGET ELF LOG: boots the ELF with the plugin; sets rc and wall (seconds).
 run_fw() {
@@ -185,9 +236,13 @@ COLS=(target core rustc flash_B text_B rodata_B static_ram_B stack_hwm_B ram_B
     infer_flash_B infer_text_B infer_stack_B
     stack_config stack_macs stack_state_B stack_step stack_step_per_mac stack_stream_per_step
     stack_fwd_per_step stack_act_share stack_stream_stack_B stack_fwd_stack_B
-    pt_model_B pt_macs pt_state_B pt_step pt_step_per_mac pt_stream_per_step pt_stack_B pt_worst_e9)
+    pt_model_B pt_macs pt_state_B pt_step pt_step_per_mac pt_stream_per_step pt_stack_B pt_worst_e9
+    infer_static_ram_B kws_model_B q_flash_B q_text_B q_rodata_B q_static_ram_B q_stack_B kws_qmodel_B q_state_B
+    qlstm_step qlstm_per_mac qgru_step qgru_per_mac qkws_step qkws_per_mac qkws_speedup qkws_stream_per_step
+    qgru_stream_per_step tanh_q_x32 sigmoid_q_x32 q_float q_values)
 (IFS=$'\t'; echo "${COLS[*]}") >"$OUT/report.tsv"
 : >"$OUT/stack-phases.tsv"
+: >"$OUT/stack-phases-quant.tsv"
 : >"$OUT/stack-gru.txt"
 : >"$OUT/pytorch-gru.txt"
 : >"$OUT/pytorch-logits.txt"
@@ -206,11 +261,12 @@ for t in $TARGETS; do
         /^ *\[ *[0-9]+\]/ { sub(/^ *\[ *[0-9]+\] */, ""); print $1, $2, $3, $5, $7 }')
 
     # Inference only: the keyword-spotting forward pass and its check, nothing else.
-    infer_flash=n/a infer_text=n/a infer_stack=n/a
+    infer_flash=n/a infer_text=n/a infer_stack=n/a infer_ram=n/a kws_model_B=n/a
     step "cargo build --release --target $t --features inference-only"
     if cargo build -q --release --target "$t" --features inference-only --target-dir "$VARIANTS"; then
         ielf=$VARIANTS/$t/release/$BIN
-        read -r infer_flash infer_text _ _ < <(sizes "$ielf")
+        read -r infer_flash infer_text _ infer_ram < <(sizes "$ielf")
+        kws_model_B=$(nm_size "$ielf" KWS_MODEL)
         run_fw "$t" "$ielf" "$t-inference-only"
         infer_stack=$(sed -n 's/^stack high-water mark: \([0-9]*\) bytes.*/\1/p' "$OUT/$t-inference-only.out")
         if [ "$rc" = 0 ] && grep -q "all checks passed" "$OUT/$t-inference-only.out"; then
@@ -222,6 +278,70 @@ for t in $TARGETS; do
         bad "$t: inference-only build failed"
     fi
 
+    # Quantized inference only (--features quant): numpy's golden vectors, the quantized
+    # keyword-spotting model and GRU from flash, bit for bit; integer arithmetic only.
+    q_flash=n/a q_text=n/a q_rodata=n/a q_ram=n/a q_stack=n/a kws_qmodel_B=n/a q_float=n/a q_values=n/a
+    declare -A qv=()
+    step "cargo build --release --target $t --features quant"
+    if cargo build -q --release --target "$t" --features quant --target-dir "$VARIANTS"; then
+        qelf=$VARIANTS/$t/release/$BIN
+        read -r q_flash q_text q_rodata q_ram < <(sizes "$qelf")
+        kws_qmodel_B=$(nm_size "$qelf" KWS_QMODEL)
+        run_fw "$t" "$qelf" "$t-quant.run2"
+        run_fw "$t" "$qelf" "$t-quant"
+        q_stack=$(sed -n 's/^stack high-water mark: \([0-9]*\) bytes.*/\1/p' "$OUT/$t-quant.out")
+        q_values=$(sed -n 's/^golden: \([0-9]*\) values compared, \([0-9]*\) outside.*/\1/p' "$OUT/$t-quant.out")
+        if [ "$rc" = 0 ] && grep -q "all checks passed" "$OUT/$t-quant.out"; then
+            ok "$t: quant build passed: numpy's golden vectors and the quantized models bit for bit ($q_values values; flash $q_flash B, static RAM $q_ram B, stack $q_stack B)"
+        else
+            bad "$t: quant build: QEMU exit $rc"
+            grep -E "FAIL|panicked|Fault|exception" "$OUT/$t-quant.out" "$OUT/$t-quant.err" | head -20 || true
+        fi
+        if cmp -s "$OUT/$t-quant.out" "$OUT/$t-quant.run2.out" &&
+            cmp -s <(grep "insncount: region" "$OUT/$t-quant.err") <(grep "insncount: region" "$OUT/$t-quant.run2.err"); then
+            ok "$t: quant build: a second run gave identical output and instruction counts"
+        else
+            bad "$t: quant build: the two runs differ"
+        fi
+        while read -r name count; do qv[$name]=$count; done < <(region_counts "$OUT/$t-quant.err" "$OUT/$t-quant.out")
+        for model in KWS_QMODEL KWS_QGRU; do
+            flash_check "$t" "$qelf" "$model"
+        done
+        # No floating point: no soft-float routine, libm function or float formatting linked
+        # (on the Cortex-M4F, no FPU instruction either).
+        fsyms=$(float_symbols "$qelf")
+        q_float=$(printf '%s' "$fsyms" | grep -c . || true)
+        what="soft-float, libm or float-formatting symbols"
+        if [[ $t == thumbv7em-* ]]; then
+            nvfp=$(vfp_instructions "$qelf")
+            q_float=$((q_float + nvfp))
+            what="$what, and $nvfp FPU instructions"
+        fi
+        if [ "$q_float" = 0 ]; then
+            ok "$t: quant build: no floating point in the ELF (0 $what)"
+        else
+            bad "$t: quant build links floating point: $what: $(echo "$fsyms" | head -8 | tr '\n' ' ')"
+        fi
+        awk -v t="$t" '$1 == "stack" && NF == 3 { print t "\t" $2 "\t" $3 }' "$OUT/$t-quant.out" >>"$OUT/stack-phases-quant.tsv"
+        # The check must be able to fail: one f32 multiplication (--features demo-float) on the
+        # Cortex-M0 must show up (this build replaces the quant ELF, measured above).
+        if [[ $t == thumbv6m-* ]]; then
+            step "no-float check, negative: --features quant,demo-float on $t (must find soft-float symbols)"
+            if cargo build -q --release --target "$t" --features quant,demo-float --target-dir "$VARIANTS"; then
+                dsyms=$(float_symbols "$qelf")
+                if [ -n "$dsyms" ]; then
+                    ok "$t: the no-float check finds one f32 multiplication (demo-float): $(echo "$dsyms" | tr '\n' ' ')"
+                else
+                    bad "$t: demo-float: the no-float check found nothing"
+                fi
+            else
+                bad "$t: demo-float build failed"
+            fi
+        fi
+    else
+        bad "$t: quant build failed"
+    fi
+
     # The models must be in flash (Arm: the FLASH region and a read-only section) or, on riscv
     # `virt` where everything is RAM, in read-only data. The Cortex-M3 has neither the stacked
     # GRU nor the PyTorch GRU (build.rs: fw_no_stack, fw_no_pytorch; its flash is full). The
@@ -229,28 +349,7 @@ for t in $TARGETS; do
     models=KWS_MODEL
     [[ $t == thumbv7m-* ]] || models+=" STACK_MODEL pytorch_model::ITALY_POWER_GRU"
     for model in $models; do
-        nm_line=$("$NM" -S -C "$elf" | awk -v s="$model" '
-            NF == 4 { n = $4; sub(/::h[0-9a-f]+$/, "", n); if (n == s || substr(n, length(n) - length(s) - 1) == "::" s) print }' | head -1)
-        read -r kaddr ksize ktype _ <<<"$nm_line"
-        ksec=$(echo "$sections" | awk -v a="$kaddr" "$HEX"'
-            BEGIN { x = hex(a) } $5 ~ /A/ { s = hex($3); z = hex($4); if (x >= s && x < s + z && z > 0) print $1 }' | head -1)
-        if [ -z "$nm_line" ]; then
-            bad "$t: no $model symbol in the ELF"
-            continue
-        fi
-        kdec=$((16#$kaddr))
-        where="$model: $((16#$ksize)) bytes at 0x$kaddr, nm type $ktype, section ${ksec:-?}"
-        if [[ $t == riscv32* ]]; then
-            if [[ $ktype == [rR] && $ksec == .rodata* ]]; then ok "$t: $where (read-only data; virt has no flash)"; else bad "$t: $where: not in read-only data"; fi
-        else
-            forg=$(region_origin "$map" FLASH)
-            flen=$(region_len "$map" FLASH)
-            if [[ $ktype == [rR] && $ksec == .rodata* ]] && ((kdec >= forg && kdec + 16#$ksize <= forg + flen)); then
-                ok "$t: $where, inside FLASH [$forg, +$flen)"
-            else
-                bad "$t: $where: not in flash"
-            fi
-        fi
+        flash_check "$t" "$elf" "$model"
     done
 
     # The training step's optimizer state is a zero-initialised `static` (settings are a
@@ -372,9 +471,25 @@ for t in $TARGETS; do
         row+=(n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash n/a-flash)
         echo "$t, $(core_name "$t"): no PyTorch GRU (no room in its flash)" >>"$OUT/pytorch-gru.txt"
     fi
+    # The quant build (its own run: $t-quant.out).
+    qsteps="" qlmacs="" qgmacs="" qkmacs="" qkstate=""
+    read -r _ _ qsteps _ _ _ _ qlmacs _ qgmacs _ qkmacs _ _ qkstate _ < <(grep '^quant steps ' "$OUT/$t-quant.out" 2>/dev/null) || true
+    qget() { echo "${qv[$1]:-n/a}"; }
+    if [ -n "$qsteps" ]; then
+        qkstep=$(qget qkws_step)
+        row+=("$infer_ram" "$kws_model_B" "$q_flash" "$q_text" "$q_rodata" "$q_ram" "$q_stack" "$kws_qmodel_B" "$qkstate"
+            "$(qget qlstm_step)" "$(div "$(qget qlstm_step)" "$qlmacs" 2)"
+            "$(qget qgru_step)" "$(div "$(qget qgru_step)" "$qgmacs" 2)"
+            "$qkstep" "$(div "$qkstep" "$qkmacs" 2)"
+            "×$(div "$(div "$(get kws_fwd)" "$ksteps" 3)" "$qkstep" 1)"
+            "$(div "$(qget qkws_stream)" "$qsteps")" "$(div "$(qget qgru_stream)" "$qsteps")"
+            "$(qget tanh_q_x32)" "$(qget sigmoid_q_x32)" "$q_float" "$q_values")
+    else
+        row+=("$infer_ram" "$kws_model_B" n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a)
+    fi
     (IFS=$'\t'; echo "${row[*]}") >>"$OUT/report.tsv"
     awk -v t="$t" '$1 == "stack" && NF == 3 { print t "\t" $2 "\t" $3 }' "$OUT/$t.out" >>"$OUT/stack-phases.tsv"
-    unset v
+    unset v qv
 done
 
 # ---- the failure paths must turn into distinct non-zero QEMU exit statuses -------------------
@@ -438,6 +553,20 @@ awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
         line("forward, instructions per MAC (6,528 MACs per frame)", "kws_fwd_per_mac")
         line("forward + backward (gradient 27 KB in RAM)", "kws_fwdbwd_per_step", "na")
         line("full training step (model copied to RAM, Adam; ~117 KB)", "kws_train_per_step", "na")
+        sec("| **quantized inference** (`--features quant` build: int8 weights, int16 activations, integer arithmetic only), per step:")
+        line("one `QLstm<16, 32>` step (the keyword-spotting LSTM, frame 4 of 8)", "qlstm_step")
+        line("`QLstm<16, 32>` step, instructions per gate MAC (6,144 MACs; CMSIS-NN s8 LSTM step: 5.03 M4F, 6.08 M3, 13.1 M0)", "qlstm_per_mac")
+        line("one `QGru<16, 32>` step (frame 4 of 8)", "qgru_step")
+        line("`QGru<16, 32>` step, instructions per MAC (4,608 MACs)", "qgru_per_mac")
+        line("quantized keyword-spotting step (`KWS_QMODEL`: LSTM + output layer)", "qkws_step")
+        line("quantized keyword-spotting step, instructions per MAC (6,528 MACs)", "qkws_per_mac")
+        line("speed-up over the f32 keyword-spotting frame", "qkws_speedup")
+        line("quantized keyword-spotting model streamed, mean over 8 frames", "qkws_stream_per_step")
+        line("`QGru<16, 32>` streamed, mean over 8 frames", "qgru_stream_per_step")
+        pair("32 × `tanh_q` / 32 × `sigmoid_q` (table, Q3.12 → Q0.15)", "tanh_q_x32", "sigmoid_q_x32", " / ")
+        line("stream state of the quantized keyword-spotting model, bytes", "q_state_B")
+        line("values compared bit for bit (the numpy golden vectors, the activations over all 65,536 inputs, the host outputs)", "q_values")
+        line("floating point in the ELF (soft-float, libm, float-formatting symbols; FPU instructions on the M4F)", "q_float")
         sec("| **what dominates**")
         line("32 × σ (`activation::sigmoid_in_place`)", "sigmoid_x32")
         line("32 × tanh (`activation::tanh_in_place`)", "tanh_x32")
@@ -474,6 +603,13 @@ awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
         line("flash of an inference-only build (keyword spotting from flash), bytes", "infer_flash_B")
         line("&nbsp;&nbsp;of which code (`.text`)", "infer_text_B")
         line("stack high-water mark of that build, bytes", "infer_stack_B")
+        line("static RAM of that build, bytes", "infer_static_ram_B")
+        line("flash of the quant build (two quantized models, the numpy golden vectors, checks), bytes", "q_flash_B")
+        line("&nbsp;&nbsp;of which code (`.text`)", "q_text_B")
+        line("&nbsp;&nbsp;of which constants (`.rodata`)", "q_rodata_B")
+        line("static RAM of the quant build, bytes", "q_static_ram_B")
+        line("stack high-water mark of the quant build, bytes", "q_stack_B")
+        pair("keyword-spotting weights, `f32` (`KWS_MODEL`) → int8 (`KWS_QMODEL`), bytes (`llvm-nm -S`)", "kws_model_B", "kws_qmodel_B", " → ")
         line("static RAM, bytes", "static_ram_B")
         line("stack high-water mark, bytes", "stack_hwm_B")
         line("RAM of the part, bytes", "ram_B")
@@ -500,7 +636,7 @@ awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
                 for (i = 1; i <= nt; i++) s = s " | " (((tg[i], ph[j]) in v) ? v[tg[i], ph[j]] : "–")
                 print s " |"
             }
-        }' "$OUT/stack-phases.tsv"
+        }' "$OUT/stack-phases.tsv" "$OUT/stack-phases-quant.tsv"
 } >>"$OUT/report.md"
 cat "$OUT/report.md"
 

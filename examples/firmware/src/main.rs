@@ -23,10 +23,29 @@
 //! | BasicMotions training | `N_A = 6, M = 2` | `N_A = 16, M = 4` | `N_A = 16, M = 4` |
 #![no_std]
 #![no_main]
-// The inference-only build (a flash measurement) leaves the training helpers unused.
-#![cfg_attr(feature = "inference-only", allow(dead_code, unused_imports))]
+// The inference-only and quant builds (flash measurements) leave the training helpers unused.
+#![cfg_attr(
+    any(feature = "inference-only", feature = "quant"),
+    allow(dead_code, unused_imports)
+)]
 
 mod workload;
+
+// The quant build (`--features quant`): integer inference only (`qrun.rs`).
+#[cfg(feature = "quant")]
+mod qrun;
+#[cfg(feature = "quant")]
+mod qworkload;
+// The quantized keyword-spotting model and GRU, and the host's outputs for them, written by
+// `tests/firmware_quant.rs`.
+#[cfg(feature = "quant")]
+#[rustfmt::skip]
+mod quant_model;
+// numpy's golden vectors of the integer scheme, written by `tools/quant_reference.py`.
+#[cfg(feature = "quant")]
+#[path = "quant_golden_standin.rs"]
+#[rustfmt::skip]
+mod quant_golden;
 
 #[rustfmt::skip]
 #[allow(dead_code)] // generated; each target uses a subset
@@ -37,16 +56,16 @@ mod golden;
 #[rustfmt::skip]
 #[allow(dead_code)] // generated; each target uses a subset
 mod model;
-// Not in the inference-only build, whose flash figure is the keyword-spotting model's alone,
-// nor on the Cortex-M3, whose flash has no room for it (`build.rs`).
-#[cfg(not(any(feature = "inference-only", fw_no_stack)))]
+// Not in the inference-only and quant builds, whose flash figure is the keyword-spotting
+// model's alone, nor on the Cortex-M3, whose flash has no room for it (`build.rs`).
+#[cfg(not(any(feature = "inference-only", feature = "quant", fw_no_stack)))]
 #[cfg_attr(fw_stack_small, path = "stack_model_small.rs")]
 #[rustfmt::skip]
 mod stack_model;
 // The ItalyPowerDemand GRU trained in PyTorch, as `tools/tinyrnn_convert.py` wrote it (regenerate
 // with `python3 examples/firmware/gen_pytorch_model.py`). Not in the inference-only build, nor
 // on the Cortex-M3, whose flash has no room for it (`build.rs`).
-#[cfg(not(any(feature = "inference-only", fw_no_pytorch)))]
+#[cfg(not(any(feature = "inference-only", feature = "quant", fw_no_pytorch)))]
 mod pytorch_model;
 
 use core::hint::black_box;
@@ -73,8 +92,9 @@ use riscv_rt::entry;
 // ---------------------------------------------------------------------------------------------
 /// The keyword-spotting training step's Adam state (`m`, `v`: two copies of the model, 51 KB):
 /// all zero bits, so it lands in `.bss` (no flash image, zeroed at start-up); qemu-check.sh
-/// checks the section. The settings are `workload::KWS_ADAM`, a `const`.
-#[cfg(fw_kws_train)]
+/// checks the section. The settings are `workload::KWS_ADAM`, a `const`. Only in the full build
+/// (the inference-only and quant builds' static RAM is what inference needs).
+#[cfg(all(fw_kws_train, not(any(feature = "inference-only", feature = "quant"))))]
 #[no_mangle]
 static KWS_ADAM_STATE: critical_section::Mutex<
     core::cell::RefCell<tinyrnn::optim::AdamState<f32, workload::KwsModel>>,
@@ -366,7 +386,11 @@ fn phase(
 // ---------------------------------------------------------------------------------------------
 // The BasicMotions configuration for this target.
 // ---------------------------------------------------------------------------------------------
-#[cfg(all(not(fw_reduced), not(feature = "inference-only")))]
+#[cfg(all(
+    not(fw_reduced),
+    not(feature = "inference-only"),
+    not(feature = "quant")
+))]
 mod config {
     pub use crate::golden::TRAIN_LARGE as GOLDEN;
     pub use crate::workload::{
@@ -374,7 +398,7 @@ mod config {
     };
     pub const NAME: &str = "large";
 }
-#[cfg(all(fw_reduced, not(feature = "inference-only")))]
+#[cfg(all(fw_reduced, not(feature = "inference-only"), not(feature = "quant")))]
 mod config {
     pub use crate::golden::TRAIN_REDUCED as GOLDEN;
     pub use crate::workload::{
@@ -384,7 +408,7 @@ mod config {
 }
 
 /// The stacked GRU this target has the flash for (`build.rs` sets the cfg).
-#[cfg(not(any(feature = "inference-only", fw_no_stack)))]
+#[cfg(not(any(feature = "inference-only", feature = "quant", fw_no_stack)))]
 mod stack_config {
     #[cfg(not(fw_stack_small))]
     pub use crate::golden::{STACK_GRU_FORWARD as FORWARD, STACK_GRU_STREAM as STREAM};
@@ -397,14 +421,14 @@ mod stack_config {
 }
 
 /// `round(v · 1e6)`, through integers (no float formatter in the image; saturates).
-#[cfg(not(any(feature = "inference-only", fw_no_pytorch)))]
+#[cfg(not(any(feature = "inference-only", feature = "quant", fw_no_pytorch)))]
 fn micro(v: f32) -> i32 {
     let s = v * 1e6;
     (if s < 0.0 { s - 0.5 } else { s + 0.5 }) as i32
 }
 
 /// `|a − b|` in units of 1e-9 (saturating; NaN counts as the largest).
-#[cfg(not(any(feature = "inference-only", fw_no_pytorch)))]
+#[cfg(not(any(feature = "inference-only", feature = "quant", fw_no_pytorch)))]
 fn nano_diff(a: f32, b: f32) -> u64 {
     let d = (a - b).abs();
     if d.is_nan() {
@@ -423,7 +447,7 @@ fn nano_diff(a: f32, b: f32) -> u64 {
 ///
 /// Out of line, so that its logits (768 bytes) and the printing's temporaries never sit in
 /// main's frame during the other phases (the Cortex-M0 has 16 KB of RAM).
-#[cfg(not(any(feature = "inference-only", fw_no_pytorch)))]
+#[cfg(not(any(feature = "inference-only", feature = "quant", fw_no_pytorch)))]
 #[inline(never)]
 fn pytorch_gru(m: &mut Markers, totals: &mut Totals) {
     use pytorch_model::{
@@ -519,7 +543,7 @@ fn kws_inference(m: &mut Markers, totals: &mut Totals) {
 }
 
 /// Every phase this target has the RAM for.
-#[cfg(not(feature = "inference-only"))]
+#[cfg(not(any(feature = "inference-only", feature = "quant")))]
 fn full_run(m: &mut Markers, totals: &mut Totals) {
     println!("tinyrnn firmware: {} training configuration", config::NAME);
     phase("activations", golden::ACTIVATIONS, TOL_PASS, totals, |s| {
@@ -648,8 +672,10 @@ fn main() -> ! {
         count: 0,
     };
     m.region("marker_overhead", || ()); // empty region: subtract it from the others
-    #[cfg(not(feature = "inference-only"))]
+    #[cfg(not(any(feature = "inference-only", feature = "quant")))]
     full_run(&mut m, &mut totals);
+    #[cfg(feature = "quant")]
+    qrun::quant_run(&mut m, &mut totals);
     #[cfg(feature = "inference-only")]
     {
         println!("tinyrnn firmware: keyword-spotting inference only");
@@ -675,7 +701,7 @@ fn main() -> ! {
         w::K_EXPF_PER_STEP,
         w::K_TANHF_PER_STEP
     );
-    #[cfg(not(any(feature = "inference-only", fw_no_stack)))]
+    #[cfg(not(any(feature = "inference-only", feature = "quant", fw_no_stack)))]
     println!(
         "stack_gru n_a {} steps {} macs_per_step {} expf_per_step {} tanhf_per_step {} state_bytes {}",
         stack_config::N_A,

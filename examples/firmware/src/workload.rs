@@ -318,7 +318,7 @@ pub fn kws_model() -> KwsModel {
 }
 
 /// The fixed input sequence (uniform in `[-1, 1)`) and the keyword label of the training step.
-fn kws_input() -> ([SMatrix<f32, K_NX, 1>; K_TX], [usize; 1]) {
+pub fn kws_input() -> ([SMatrix<f32, K_NX, 1>; K_TX], [usize; 1]) {
     let mut rng = Rng::new(KWS_INPUT_SEED);
     let mut x = [SMatrix::<f32, K_NX, 1>::zeros(); K_TX];
     x.iter_mut().for_each(|xt| fill(&mut rng, xt));
