@@ -451,8 +451,8 @@ fn readme_layer_numbers() {
     assert_eq!(size_of::<LstmSeqTape<f32, 32, 1, 50>>(), 45_056);
 }
 
-/// A quantized row of `K` inputs: `K` bytes of `i8` weights, then 4 (bias) + 2 (multiplier)
-/// + 1 (shift) bytes; a gate has an input part and a state part, each padded to 4 bytes; an
+/// A quantized row of `K` inputs: `K` bytes of `i8` weights, then 4 (bias), 2 (multiplier)
+/// and 1 (shift) bytes; a gate has an input part and a state part, each padded to 4 bytes; an
 /// input scale is 4 + 2 bytes per feature.
 fn q_gate(n_x: usize, n_a: usize) -> usize {
     align4(q_affine(n_x, n_a)) + align4(q_affine(n_a, n_a))
