@@ -58,33 +58,37 @@
 //! that the range maps onto `[−32768, 32767]`; when that `zero` does not fit `i16`, the range
 //! is first extended to include 0. ([`QScale`].)
 //!
-//! **Weights** are `i8`, symmetric, with one scale per output row (per channel). A row
-//! `j` of `z = W·x + U·a + b` is quantized as one row over the concatenated input, with the
+//! **Weights** are `i8`, symmetric, with one scale per output row (per channel). A gate
+//! `z = W·x + b + U·a` has two parts, each a [`QAffine`] map with its own row scales, the
 //! input scales folded in:
 //!
 //! ```text
-//! s_j    = max_k |W̃_jk| / 127,        W̃_jk = W_jk·scale_k (and U_jk·2^−15 for the state)
+//! s_j    = max_k |W̃_jk| / 127,        W̃_jk = W_jk·scale_k      (U_jk·2^−15 for the state part)
 //! w_jk   = round(W̃_jk / s_j)           ∈ [−127, 127]
 //! bias_j = round(b_j / s_j) − Σ_k w_jk·zero_k
-//! acc_j  = bias_j + Σ_k w_jk·x_k + Σ_k u_jk·a_k       (i32, exact: no overflow, checked)
+//! acc_j  = bias_j + Σ_k w_jk·x_k                      (i32, exact: no overflow, checked)
 //! ```
 //!
-//! so `z_j ≈ s_j·acc_j`. Per-channel scales cost nothing at run time (every row is
+//! so `W·x + b ≈ s_j·acc_j`. Per-channel scales cost nothing at run time (every row is
 //! requantised by its own multiplier anyway) and keep a row of small weights from being
-//! rounded to zero by a large weight elsewhere in the matrix; folding the input scales into
-//! the weights lets one `i32` accumulator sum the input and the recurrent products, and makes
-//! per-feature input scales free. Zero points fold into the bias, so the kernels multiply
-//! raw `i8 × i16` and never subtract an offset.
+//! rounded to zero by a large weight elsewhere in the matrix. Folding the input scales into
+//! the weights makes per-feature input scales free, and the zero points fold into the bias,
+//! so the kernels multiply raw `i8 × i16` and never subtract an offset. The input and the
+//! state part keep separate row scales because their input scales differ, often by 10-100x
+//! (a raw sensor range against `2^−15`): one int8 scale over both would leave the part with
+//! the finer scale a few levels.
 //!
 //! **Requantisation** maps `acc_j` to the output's unit with a 16-bit multiplier and a shift:
 //!
 //! ```text
 //! m_j·2^−sh_j ≈ s_j / unit_out          (m_j ∈ [2^15, 2^16), sh_j ∈ 0..=62)
-//! out_j = sat16(⌊(acc_j·m_j + 2^(sh_j−1)) / 2^sh_j⌋)      (the product in 64 bits)
+//! rq(acc_j) = ⌊(acc_j·m_j + 2^(sh_j−1)) / 2^sh_j⌋      (the product in 64 bits)
 //! ```
 //!
-//! Gate pre-activations go to Q3.12 (`unit_out = 2^−12`, so `[−8, 8)`; `σ(8) = 0.99966`);
-//! an identity or ReLU dense layer's outputs to their calibrated scale.
+//! A gate's two parts go to Q3.12 (`unit_out = 2^−12`), each clamped to `±2^24`
+//! ([`fixed::requant_wide`]), and their sum saturates to `i16`: `z_q = sat16(rq_x + rq_a)`,
+//! so `[−8, 8)` (`σ(8) = 0.99966`). An identity or ReLU dense layer requantises to its
+//! calibrated output scale with saturation ([`fixed::requant`]).
 //!
 //! **Activations**: [`fixed::tanh_q`] and [`fixed::sigmoid_q`] map Q3.12 to Q0.15 through one
 //! 513-entry table of `tanh` on `[0, 8]` with linear interpolation (`σ(x) = (1 + tanh(x/2))/2`),
@@ -99,8 +103,8 @@
 //! a⟨t⟩ = rshr(o·tanh_q(c_Q3.12), 15),   c_Q3.12 = rshr(c⟨t⟩, F − 12) if F ≥ 12, else sat16(c⟨t⟩·2^(12−F))
 //! ```
 //!
-//! **GRU** (`z`, `r` as above; the candidate's input and recurrent parts are requantised
-//! separately to Q3.12, clamped to `±2^16` instead of saturated, and summed):
+//! **GRU** (`z`, `r` as above; the candidate's input part `nx` and recurrent part `na` as a
+//! gate's two parts, before the sum; `r·na` in 64 bits):
 //!
 //! ```text
 //! ResetAfter:  n = tanh_q(sat16(nx + rshr(r·na(a), 15)))
@@ -118,9 +122,11 @@
 //! the quantized step links no `__aeabi_f*`/`__aeabi_d*` routine (`qemu-check.sh` checks it).
 //!
 //! # Memory
-//! A quantized gate row of `K` inputs takes `K` bytes of weights and 7 bytes of bias,
-//! multiplier and shift; the keyword-spotting LSTM (`N_X = 16`, `N_A = 32`) takes 7.0 KB
-//! against 25.1 KB in `f32` (`tests/quant.rs` checks the sizes). Its state is `2·N_A` `i16`.
+//! A quantized row of `K` inputs takes `K` bytes of weights (a quarter of `f32`'s) and 7
+//! bytes of bias, multiplier and shift (against 4 for an `f32` bias; a gate has two parts);
+//! an input scale takes 6 bytes per feature. The keyword-spotting LSTM (`N_X = 16`,
+//! `N_A = 32`) takes 8,036 bytes against 25,088 in `f32` (its weights 6,144 against 24,576);
+//! its state is `2·N_A` `i16`, 128 bytes (`tests/memory.rs` checks the sizes).
 
 pub mod fixed;
 mod kernel;
@@ -287,55 +293,43 @@ impl<const N_IN: usize, const N_OUT: usize> QAffine<N_IN, N_OUT> {
     }
 }
 
-/// A gate over the input and the state: `out_j = requant(bias_j + Σ wx_t·x + Σ wa_t·a)`, one
-/// accumulator and one scale per row over the concatenated `[x; a]`.
+/// A gate over the input and the state: two [`QAffine`] maps, one of the input `x` (with the
+/// gate's bias) and one of the state `a`, each with its own per-row scales, requantised each
+/// to Q3.12 (without saturation, clamped to `±2^24`) and summed:
+///
+/// ```text
+/// out_j = sat16(rq(x.bias_j + Σ_k x.w_t[(k, j)]·x_k) + rq(a.bias_j + Σ_k a.w_t[(k, j)]·a_k))
+/// ```
+///
+/// Two scales per row instead of one: the input's scale is often far from the state's
+/// (`2^−15`), and one int8 scale over both would leave the finer of the two with a few levels.
 ///
 /// # Example
 /// ```
 /// use nalgebra::SVector;
 /// use tinyrnn::quant::QGate;
 /// let mut g = QGate::<1, 2>::ZEROS;
-/// (g.wx_t[(0, 0)], g.wa_t[(1, 0)], g.mult[0], g.shift[0]) = (1, 2, 32768, 15);
+/// (g.x.w_t[(0, 0)], g.x.mult[0], g.x.shift[0]) = (1, 32768, 15); // multiplier 1
+/// (g.a.w_t[(1, 0)], g.a.mult[0], g.a.shift[0]) = (2, 32768, 16); // multiplier 1/2
 /// let out = g.apply(&SVector::from([100]), &SVector::from([0, 7]));
-/// assert_eq!(out[0], 100 + 2 * 7);
+/// assert_eq!(out[0], 100 + 7);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct QGate<const N_X: usize, const N_A: usize> {
-    /// The input weights, transposed (`(N_X, N_A)`: column `j` is unit `j`'s).
-    pub wx_t: SMatrix<i8, N_X, N_A>,
-    /// The recurrent weights, transposed (`(N_A, N_A)`).
-    pub wa_t: SMatrix<i8, N_A, N_A>,
-    /// The bias in accumulator units, the input zero points folded in.
-    pub bias: SVector<i32, N_A>,
-    /// Requantisation multipliers (to Q3.12).
-    pub mult: SVector<u16, N_A>,
-    /// Requantisation shifts.
-    pub shift: SVector<u8, N_A>,
+    /// The input part: `Wxᵀ` and the gate's bias (with the input zero points folded in).
+    pub x: QAffine<N_X, N_A>,
+    /// The recurrent part: `Waᵀ` (its bias is 0 for the LSTM and RNN gates).
+    pub a: QAffine<N_A, N_A>,
 }
 
 impl<const N_X: usize, const N_A: usize> QGate<N_X, N_A> {
     /// All zero.
     pub const ZEROS: Self = Self {
-        wx_t: <SMatrix<i8, N_X, N_A> as Zeroed>::ZEROS,
-        wa_t: <SMatrix<i8, N_A, N_A> as Zeroed>::ZEROS,
-        bias: <SVector<i32, N_A> as Zeroed>::ZEROS,
-        mult: <SVector<u16, N_A> as Zeroed>::ZEROS,
-        shift: <SVector<u8, N_A> as Zeroed>::ZEROS,
+        x: QAffine::ZEROS,
+        a: QAffine::ZEROS,
     };
 
-    /// The accumulators `bias_j + Σ_k wx_t[(k, j)]·x_k + Σ_k wa_t[(k, j)]·a_k`.
-    #[inline]
-    pub(crate) fn acc(&self, x: &SVector<i16, N_X>, a: &SVector<i16, N_A>) -> [i32; N_A] {
-        let mut acc = [0; N_A];
-        for (s, &b) in acc.iter_mut().zip(self.bias.iter()) {
-            *s = b;
-        }
-        kernel::acc_dot(&self.wx_t, x, &mut acc);
-        kernel::acc_dot(&self.wa_t, a, &mut acc);
-        acc
-    }
-
-    /// The gate's pre-activations, requantised (Q3.12 in the cells).
+    /// The gate's pre-activations in Q3.12, saturated.
     ///
     /// # Example
     /// ```
@@ -344,25 +338,33 @@ impl<const N_X: usize, const N_A: usize> QGate<N_X, N_A> {
     /// let g = QGate::<2, 3>::ZEROS;
     /// assert_eq!(g.apply(&SVector::from([1, 2]), &SVector::from([3, 4, 5])), SVector::<i16, 3>::zeros());
     /// ```
+    #[inline]
     pub fn apply(&self, x: &SVector<i16, N_X>, a: &SVector<i16, N_A>) -> SVector<i16, N_A> {
-        requant_all(&self.acc(x, a), &self.mult, &self.shift)
+        let ax = self.x.acc(x);
+        let aa = self.a.acc(a);
+        let mut out = SVector::<i16, N_A>::ZEROS;
+        let px = self.x.mult.iter().zip(self.x.shift.iter());
+        let pa = self.a.mult.iter().zip(self.a.shift.iter());
+        for ((((o, &vx), &va), (&mx, &sx)), (&ma, &sa)) in
+            out.iter_mut().zip(&ax).zip(&aa).zip(px).zip(pa)
+        {
+            *o = fixed::sat16(fixed::requant_wide(vx, mx, sx) + fixed::requant_wide(va, ma, sa));
+        }
+        out
     }
 
-    /// [`QAffine::validate`] for the gate's two weight matrices together.
+    /// [`QAffine::validate`] for both parts.
     ///
     /// # Example
     /// ```
     /// use tinyrnn::quant::QGate;
     /// let mut g = QGate::<1, 1>::ZEROS;
-    /// g.wx_t[0] = -128; // outside the symmetric range
+    /// g.x.w_t[0] = -128; // outside the symmetric range
     /// assert!(g.validate("g").is_err());
     /// ```
     pub fn validate(&self, what: &'static str) -> Result<(), crate::Error> {
-        validate_rows(what, &self.bias, &self.shift, |j| {
-            column_abs_sum(&self.wx_t, j) + column_abs_sum(&self.wa_t, j)
-        })?;
-        check_weights(what, self.wx_t.as_slice())?;
-        check_weights(what, self.wa_t.as_slice())
+        self.x.validate(what)?;
+        self.a.validate(what)
     }
 }
 
@@ -541,7 +543,7 @@ impl<Q: QStep> QStream<Q> {
     /// use nalgebra::SVector;
     /// use tinyrnn::quant::{QRnn, QStream};
     /// let mut q = QRnn::<1, 1>::ZEROS;
-    /// (q.a.wx_t[0], q.a.mult[0], q.a.shift[0]) = (1, 32768, 15);
+    /// (q.gate.x.w_t[0], q.gate.x.mult[0], q.gate.x.shift[0]) = (1, 32768, 15);
     /// let mut s = QStream::new();
     /// assert_eq!(s.step(&q, &SVector::from([4096]))[0], 24956); // tanh(1)·32768 = 24956.04
     /// ```
@@ -559,8 +561,8 @@ impl<Q: QStep> QStream<Q> {
     /// use nalgebra::SVector;
     /// use tinyrnn::quant::{QRnn, QStream};
     /// let mut q = QRnn::<1, 1>::ZEROS;
-    /// q.a.bias[0] = 1;
-    /// (q.a.mult[0], q.a.shift[0]) = (32768, 5);
+    /// q.gate.x.bias[0] = 1;
+    /// (q.gate.x.mult[0], q.gate.x.shift[0]) = (32768, 5);
     /// let mut s = QStream::new();
     /// s.step(&q, &SVector::from([0]));
     /// assert_ne!(s.state()[0], 0);
@@ -648,16 +650,10 @@ impl<const N_IN: usize, const N_OUT: usize> QAffine<N_IN, N_OUT> {
 
 impl<const N_X: usize, const N_A: usize> QGate<N_X, N_A> {
     pub(crate) fn write_rust(&self, f: &mut dyn fmt::Write) -> fmt::Result {
-        f.write_str("tinyrnn::quant::QGate { wx_t: ")?;
-        write_matrix(f, &self.wx_t)?;
-        f.write_str(", wa_t: ")?;
-        write_matrix(f, &self.wa_t)?;
-        f.write_str(", bias: ")?;
-        write_matrix(f, &self.bias)?;
-        f.write_str(", mult: ")?;
-        write_matrix(f, &self.mult)?;
-        f.write_str(", shift: ")?;
-        write_matrix(f, &self.shift)?;
+        f.write_str("tinyrnn::quant::QGate { x: ")?;
+        self.x.write_rust(f)?;
+        f.write_str(", a: ")?;
+        self.a.write_rust(f)?;
         f.write_str(" }")
     }
 }

@@ -450,3 +450,58 @@ fn readme_layer_numbers() {
     );
     assert_eq!(size_of::<LstmSeqTape<f32, 32, 1, 50>>(), 45_056);
 }
+
+/// A quantized row of `K` inputs: `K` bytes of `i8` weights, then 4 (bias), 2 (multiplier)
+/// and 1 (shift) bytes; a gate has an input part and a state part, each padded to 4 bytes; an
+/// input scale is 4 + 2 bytes per feature.
+fn q_gate(n_x: usize, n_a: usize) -> usize {
+    align4(q_affine(n_x, n_a)) + align4(q_affine(n_a, n_a))
+}
+fn q_affine(n_in: usize, n_out: usize) -> usize {
+    n_out * n_in + 7 * n_out
+}
+fn q_scale(n: usize) -> usize {
+    6 * n
+}
+/// Rounded up to a multiple of 4 (the `i32` bias sets the alignment).
+fn align4(n: usize) -> usize {
+    n.div_ceil(4) * 4
+}
+
+/// The quantized layers (README "Quantized inference", `tinyrnn::quant` docs): the weights
+/// shrink 4x exactly; with the per-row bias, multiplier and shift and the input scales, the
+/// keyword-spotting LSTM takes 8,036 bytes against 25,088 in f32.
+#[test]
+fn quantized_sizes() {
+    use tinyrnn::quant::{QDense, QGru, QLstm, QLstmState, QRnn};
+    for (n_x, n_a) in [(16, 32), (3, 5)] {
+        // Each struct is padded to a multiple of 4 on its own.
+        let (gate, scale) = (align4(q_gate(n_x, n_a)), align4(q_scale(n_x)));
+        let lstm = align4(4 * gate + scale + 1);
+        let gru = 3 * gate + scale;
+        let rnn = gate + scale;
+        let (l, g, r) = if n_x == 16 {
+            (
+                size_of::<QLstm<16, 32>>(),
+                size_of::<QGru<16, 32>>(),
+                size_of::<QRnn<16, 32>>(),
+            )
+        } else {
+            (
+                size_of::<QLstm<3, 5>>(),
+                size_of::<QGru<3, 5>>(),
+                size_of::<QRnn<3, 5>>(),
+            )
+        };
+        assert_eq!((l, g, r), (lstm, gru, rnn), "N_X={n_x}, N_A={n_a}");
+    }
+    assert_eq!(size_of::<QLstm<16, 32>>(), 8_036);
+    // The weights alone: one byte against four.
+    assert_eq!(4 * 32 * (16 + 32), 6_144);
+    assert_eq!(size_of::<Lstm<f32, 16, 32>>() - 4 * 32 * 4, 4 * 6_144);
+    assert_eq!(
+        size_of::<QDense<32, 12>>(),
+        align4(q_affine(32, 12) + q_scale(32) + q_scale(12))
+    );
+    assert_eq!(size_of::<QLstmState<32>>(), 2 * 32 * 2);
+}

@@ -6,7 +6,8 @@
 //! and `Sum`), `Stream`, `Initialize::init` of every layer and composition, and full training
 //! steps: initialisation, losses, backward passes, optimizers, inference, for the notebook
 //! models and for composed `Model`s; a dataset in padded batches through `tinyrnn::data`, with
-//! `predict_last`, `evaluate` and the confusion matrix and its table) runs inside a counting
+//! `predict_last`, `evaluate` and the confusion matrix and its table; the quantized path:
+//! post-training quantisation, every quantized layer's step, `QStream`, `write_rust`) runs inside a counting
 //! window that must see zero `alloc` / `alloc_zeroed` / `realloc` calls.
 //!
 //! `harness = false` (see `Cargo.toml`): libtest's own threads and output capture would
@@ -1040,6 +1041,83 @@ fn check_interop(ck: &mut Checker) {
     assert!(r.is_ok());
 }
 
+/// The quantized path: post-training quantisation (calibration and conversion), every
+/// quantized layer's step, a stack, `QStream`, `validate`, the input and output conversions,
+/// and `write_rust` into a `fmt::Write` that only counts bytes.
+fn check_quant(ck: &mut Checker) {
+    use tinyrnn::quant::{self, Calibrator, QStep, QStream};
+    type Body = Stack3<Lstm<f32, 3, 6>, Gru<f32, 6, 5, ResetBefore>, Rnn<f32, 5, 4>>;
+    type Net = Model<Stack<Body, Dense<f32, 4, 4, Relu>>, Dense<f32, 4, 2>>;
+    let mut rng = Lcg(77);
+    let net: Net = rng.params(0.8);
+    let seqs: Vec<[SMatrix<f32, 3, 1>; 9]> = (0..4).map(|_| rng.seq(2.0)).collect();
+    let ctx = type_name::<Net>();
+
+    let q = ck.zero(ctx, "quant::quantize", || quant::quantize(&net, &seqs));
+    let q = q.expect("quantize");
+    let mut cal = Calibrator::<f32, Net>::new();
+    let q2 = ck.zero(ctx, "Calibrator observe + quantize", || {
+        for x in &seqs[0] {
+            cal.observe(&net, x);
+        }
+        cal.end_sequence();
+        cal.quantize(&net)
+    });
+    assert!(q2.is_ok());
+    let mut s = QStream::new();
+    let y = ck.zero(
+        ctx,
+        "quantize_input + QStream::step + dequantize_output",
+        || {
+            let mut y = SMatrix::<f32, 2, 1>::zeros();
+            for x in &seqs[1] {
+                y = q.dequantize_output(&s.step(&q, &q.quantize_input(x)));
+            }
+            s.reset();
+            y
+        },
+    );
+    assert!(y.iter().all(|v| v.is_finite()));
+    assert!(ck.zero(ctx, "QStep::validate", || q.validate()).is_ok());
+
+    struct Count(usize);
+    impl core::fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut out = Count(0);
+    let r = ck.zero(ctx, "QStep::write_rust", || q.write_rust(&mut out));
+    assert!(r.is_ok() && out.0 > 1000);
+
+    // Each layer kind alone (the GRU in its other variant, the activations not used above).
+    let g: Gru<f64, 3, 4, ResetAfter> = rng.params(0.5);
+    let d: Dense<f64, 3, 2, Tanh> = rng.params(0.5);
+    let e: Dense<f64, 3, 2, Sigmoid> = rng.params(0.5);
+    let i: Dense<f64, 3, 2, Identity> = rng.params(0.5);
+    let xs: Vec<[SMatrix<f64, 3, 1>; 6]> = (0..3).map(|_| rng.seq(1.0)).collect();
+    let qg = quant::quantize(&g, &xs).expect("gru");
+    let qd = quant::quantize(&d, &xs).expect("tanh");
+    let qe = quant::quantize(&e, &xs).expect("sigmoid");
+    let qi = quant::quantize(&i, &xs).expect("identity");
+    let xq = qg.quantize_input(&xs[2][0].map(|v| v as f32));
+    let sum = ck.zero("quantized layers", "QGru/QDense step", || {
+        let (mut a, mut y2) = (Zeroed::ZEROS, Zeroed::ZEROS);
+        let mut y4 = Zeroed::ZEROS;
+        qg.step(&xq, &mut a, &mut y4);
+        let mut acc = y4.iter().map(|&v| v as i64).sum::<i64>();
+        qd.step(&xq, &mut (), &mut y2);
+        acc += y2.iter().map(|&v| v as i64).sum::<i64>();
+        qe.step(&xq, &mut (), &mut y2);
+        acc += y2.iter().map(|&v| v as i64).sum::<i64>();
+        qi.step(&xq, &mut (), &mut y2);
+        acc += y2.iter().map(|&v| v as i64).sum::<i64>();
+        acc
+    });
+    black_box(sum);
+}
+
 fn main() {
     self_check();
 
@@ -1078,6 +1156,7 @@ fn main() {
     check_training::<f64, BiLstm<f64, 4, 6, 12, 3>, 4, 12, 3, 1, 5>(&mut ck, "bilstm", 16);
 
     check_interop(&mut ck);
+    check_quant(&mut ck);
 
     if !ck.failures.is_empty() {
         panic!(

@@ -1,6 +1,6 @@
 //! The quantized layers: [`QRnn`], [`QLstm`], [`QGru`], [`QDense`].
 
-use super::fixed::{mul_q15, rshr, sat16, sigmoid_q, tanh_q};
+use super::fixed::{mul_q15, requant_wide, rshr, sat16, sigmoid_q, tanh_q};
 use super::{QAffine, QGate, QScale, QStep};
 use crate::dense::Activation;
 use crate::gru::GruVariant;
@@ -16,14 +16,15 @@ fn q15_scale<const N: usize>() -> QScale<N> {
 }
 
 /// A quantized vanilla RNN: `a⟨t⟩ = tanh_q(requant(bias + Wax·x + Waa·a⟨t−1⟩))`, state and
-/// output in Q0.15. The twin of [`Rnn`](crate::Rnn) (`a.wx_t = Waxᵀ`, `a.wa_t = Waaᵀ`).
+/// output in Q0.15. The twin of [`Rnn`](crate::Rnn) (`gate.x.w_t = Waxᵀ` with the bias `ba`,
+/// `gate.a.w_t = Waaᵀ`).
 ///
 /// # Example
 /// ```
 /// use nalgebra::SVector;
 /// use tinyrnn::quant::{QRnn, QStep};
 /// let mut q = QRnn::<1, 1>::ZEROS;
-/// (q.a.wa_t[0], q.a.bias[0], q.a.mult[0], q.a.shift[0]) = (64, 8192, 32768, 15);
+/// (q.gate.x.bias[0], q.gate.x.mult[0], q.gate.x.shift[0]) = (8192, 32768, 15);
 /// let (mut a, mut y) = (SVector::zeros(), SVector::zeros());
 /// q.step(&SVector::from([0]), &mut a, &mut y);
 /// assert_eq!(y, a);
@@ -32,7 +33,7 @@ fn q15_scale<const N: usize>() -> QScale<N> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct QRnn<const N_X: usize, const N_A: usize> {
     /// The one gate, to Q3.12.
-    pub a: QGate<N_X, N_A>,
+    pub gate: QGate<N_X, N_A>,
     /// How the input is quantized.
     pub x_scale: QScale<N_X>,
 }
@@ -40,7 +41,7 @@ pub struct QRnn<const N_X: usize, const N_A: usize> {
 impl<const N_X: usize, const N_A: usize> QRnn<N_X, N_A> {
     /// All zero, input in Q0.15.
     pub const ZEROS: Self = Self {
-        a: QGate::ZEROS,
+        gate: QGate::ZEROS,
         x_scale: QScale::Q15,
     };
 }
@@ -54,7 +55,7 @@ impl<const N_X: usize, const N_A: usize> QStep for QRnn<N_X, N_A> {
 
     #[inline]
     fn step(&self, x: &Self::X, state: &mut Self::State, y: &mut Self::Y) {
-        let z = self.a.apply(x, state);
+        let z = self.gate.apply(x, state);
         for (yj, &zj) in y.iter_mut().zip(z.iter()) {
             *yj = tanh_q(zj);
         }
@@ -67,11 +68,11 @@ impl<const N_X: usize, const N_A: usize> QStep for QRnn<N_X, N_A> {
         q15_scale().dequantize(y)
     }
     fn validate(&self) -> Result<(), crate::Error> {
-        self.a.validate("rnn.a")
+        self.gate.validate("rnn")
     }
     fn write_rust(&self, f: &mut dyn fmt::Write) -> fmt::Result {
-        f.write_str("tinyrnn::quant::QRnn { a: ")?;
-        self.a.write_rust(f)?;
+        f.write_str("tinyrnn::quant::QRnn { gate: ")?;
+        self.gate.write_rust(f)?;
         f.write_str(", x_scale: ")?;
         self.x_scale.write_rust(f)?;
         f.write_str(" }")
@@ -108,16 +109,16 @@ impl<const N_A: usize> Zeroed for QLstmState<N_A> {
 /// c⟨t⟩ = sat16(rshr(f·c⟨t−1⟩, 15) + rshr(i·g, 30 − F)),   a⟨t⟩ = rshr(o·tanh_q(c⟨t⟩), 15)
 /// ```
 ///
-/// `f`, `i`, `c`, `o` are the forget, update, candidate and output gates (`f.wx_t = Wfxᵀ`,
-/// `f.wa_t = Wfaᵀ`, …).
+/// `f`, `i`, `c`, `o` are the forget, update, candidate and output gates (`f.x.w_t = Wfxᵀ`
+/// with the bias `bf`, `f.a.w_t = Wfaᵀ`, …).
 ///
 /// # Example
 /// ```
 /// use nalgebra::SVector;
 /// use tinyrnn::quant::{QLstm, QStep};
 /// let mut q = QLstm::<1, 1>::ZEROS;
-/// q.c.bias[0] = 4096; // candidate pre-activation 1.0 (multiplier 1)
-/// (q.c.mult[0], q.c.shift[0]) = (32768, 15);
+/// q.c.x.bias[0] = 4096; // candidate pre-activation 1.0 (multiplier 1)
+/// (q.c.x.mult[0], q.c.x.shift[0]) = (32768, 15);
 /// let mut s = tinyrnn::params::Zeroed::ZEROS;
 /// let mut y = SVector::zeros();
 /// q.step(&SVector::from([0]), &mut s, &mut y);
@@ -223,9 +224,9 @@ impl<const N_X: usize, const N_A: usize> QStep for QLstm<N_X, N_A> {
 }
 
 /// A quantized GRU, the twin of [`Gru`](crate::Gru) in both reset placements: gates `z`, `r`
-/// over `[x; a]` to Q3.12; the candidate's input part `nx = requant(Wnx·x + bnx)` and
-/// recurrent part `na` (of `a`, or of `r ⊙ a` for [`ResetBefore`](crate::ResetBefore)) each
-/// to Q3.12 (clamped to `±2^16`), then
+/// as [`QGate`]s to Q3.12; the candidate `n` is a [`QGate`] too, whose input part
+/// `nx = rq(Wnx·x + bnx)` and recurrent part `na = rq(Wna·a + bna)` (of `r ⊙ a` for
+/// [`ResetBefore`](crate::ResetBefore)) are combined by the variant:
 ///
 /// ```text
 /// ResetAfter:  n = tanh_q(sat16(nx + rshr(r·na, 15)))     ResetBefore: n = tanh_q(sat16(nx + na))
@@ -237,7 +238,7 @@ impl<const N_X: usize, const N_A: usize> QStep for QLstm<N_X, N_A> {
 /// use nalgebra::SVector;
 /// use tinyrnn::quant::{QGru, QStep};
 /// let mut q = QGru::<1, 1>::ZEROS;
-/// (q.nx.w_t[0], q.nx.mult[0], q.nx.shift[0]) = (1, 32768, 15);
+/// (q.n.x.w_t[0], q.n.x.mult[0], q.n.x.shift[0]) = (1, 32768, 15);
 /// let (mut a, mut y) = (SVector::zeros(), SVector::zeros());
 /// q.step(&SVector::from([2048]), &mut a, &mut y); // z = ½, n = tanh(½)
 /// assert!((y[0] as f64 / 32768.0 - 0.5 * 0.5f64.tanh()).abs() < 1e-4);
@@ -248,10 +249,9 @@ pub struct QGru<const N_X: usize, const N_A: usize, V = ResetAfter> {
     pub z: QGate<N_X, N_A>,
     /// Reset gate.
     pub r: QGate<N_X, N_A>,
-    /// The candidate's input part, `Wnx·x + bnx`.
-    pub nx: QAffine<N_X, N_A>,
-    /// The candidate's recurrent part, `Wna·a + bna` (reset-after) or `Wna·(r ⊙ a) + bna`.
-    pub na: QAffine<N_A, N_A>,
+    /// The candidate: `n.x` is `Wnx·x + bnx`, `n.a` is `Wna·a + bna` (reset-after) or
+    /// `Wna·(r ⊙ a) + bna` (reset-before).
+    pub n: QGate<N_X, N_A>,
     /// How the input is quantized.
     pub x_scale: QScale<N_X>,
     /// The reset placement, a zero-sized marker.
@@ -263,24 +263,10 @@ impl<const N_X: usize, const N_A: usize, V> QGru<N_X, N_A, V> {
     pub const ZEROS: Self = Self {
         z: QGate::ZEROS,
         r: QGate::ZEROS,
-        nx: QAffine::ZEROS,
-        na: QAffine::ZEROS,
+        n: QGate::ZEROS,
         x_scale: QScale::Q15,
         variant: PhantomData,
     };
-}
-
-/// `requant` without the `i16` saturation: the value clamped to `±2^16`.
-#[inline(always)]
-fn requant_wide(acc: i32, m: u16, s: u8) -> i32 {
-    let s = (s & 63) as u32;
-    let p = acc as i64 * m as i64;
-    let r = if s == 0 {
-        p
-    } else {
-        (p + (1i64 << (s - 1))) >> s
-    };
-    r.clamp(-65536, 65536) as i32
 }
 
 impl<const N_X: usize, const N_A: usize, V: GruVariant> QStep for QGru<N_X, N_A, V> {
@@ -298,21 +284,22 @@ impl<const N_X: usize, const N_A: usize, V: GruVariant> QStep for QGru<N_X, N_A,
         for (rj, &v) in r.iter_mut().zip(zr.iter()) {
             *rj = sigmoid_q(v);
         }
-        let nx = self.nx.acc(x);
+        let nx = self.n.x.acc(x);
         let na = if V::RESET_AFTER {
-            self.na.acc(state)
+            self.n.a.acc(state)
         } else {
             let mut q = SVector::<i16, N_A>::ZEROS;
             for ((qj, &rj), &aj) in q.iter_mut().zip(r.iter()).zip(state.iter()) {
                 *qj = mul_q15(rj, aj);
             }
-            self.na.acc(&q)
+            self.n.a.acc(&q)
         };
+        let (x, a) = (&self.n.x, &self.n.a);
         let parts = nx
             .iter()
             .zip(na.iter())
-            .zip(self.nx.mult.iter().zip(self.nx.shift.iter()));
-        let parts = parts.zip(self.na.mult.iter().zip(self.na.shift.iter()));
+            .zip(x.mult.iter().zip(x.shift.iter()));
+        let parts = parts.zip(a.mult.iter().zip(a.shift.iter()));
         let gates = zz.iter().zip(r.iter());
         for (((((&ax, &aa), (&mx, &sx)), (&ma, &sa)), (&zj, &rj)), (yj, &hj)) in
             parts.zip(gates).zip(y.iter_mut().zip(state.iter()))
@@ -320,7 +307,8 @@ impl<const N_X: usize, const N_A: usize, V: GruVariant> QStep for QGru<N_X, N_A,
             let nx = requant_wide(ax, mx, sx);
             let na = requant_wide(aa, ma, sa);
             let pre = if V::RESET_AFTER {
-                nx + rshr(rj as i32 * na, 15)
+                // |na| ≤ 2^24: the product needs 40 bits.
+                nx + ((rj as i64 * na as i64 + (1 << 14)) >> 15) as i32
             } else {
                 nx + na
             };
@@ -339,18 +327,15 @@ impl<const N_X: usize, const N_A: usize, V: GruVariant> QStep for QGru<N_X, N_A,
     fn validate(&self) -> Result<(), crate::Error> {
         self.z.validate("gru.z")?;
         self.r.validate("gru.r")?;
-        self.nx.validate("gru.nx")?;
-        self.na.validate("gru.na")
+        self.n.validate("gru.n")
     }
     fn write_rust(&self, f: &mut dyn fmt::Write) -> fmt::Result {
         f.write_str("tinyrnn::quant::QGru { z: ")?;
         self.z.write_rust(f)?;
         f.write_str(", r: ")?;
         self.r.write_rust(f)?;
-        f.write_str(", nx: ")?;
-        self.nx.write_rust(f)?;
-        f.write_str(", na: ")?;
-        self.na.write_rust(f)?;
+        f.write_str(", n: ")?;
+        self.n.write_rust(f)?;
         f.write_str(", x_scale: ")?;
         self.x_scale.write_rust(f)?;
         f.write_str(", variant: core::marker::PhantomData }")

@@ -258,6 +258,43 @@ impl<T: Real, L: Quantize<T>> Calibrator<T, L> {
         q.validate()?;
         Ok(q)
     }
+
+    /// Converts `net` with a given input quantisation instead of the calibrated one: for a
+    /// device without an FPU whose samples are already integers. If the model was trained on
+    /// `x = k·counts` (an ADC reading in physical units), `scale = k`, `zero = 0` makes the
+    /// quantized input the raw counts themselves, with no conversion on the device.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SVector;
+    /// use tinyrnn::init::{Init, Initialize, Rng};
+    /// use tinyrnn::quant::{Calibrator, QScale, QStep, QStream};
+    /// use tinyrnn::{Lstm, Stream};
+    ///
+    /// // Trained on millivolts, x = 0.8 mV per ADC count.
+    /// let lstm = Lstm::<f32, 1, 8>::init(&Init::default(), &mut Rng::new(5));
+    /// let counts: Vec<i16> = (0..40).map(|t| ((t as f32 * 0.4).sin() * 900.0) as i16).collect();
+    /// let mut cal = Calibrator::<f32, _>::new();
+    /// for &c in &counts {
+    ///     cal.observe(&lstm, &SVector::from([0.8e-3 * c as f32]));
+    /// }
+    /// let adc = QScale { scale: SVector::from([0.8e-3]), zero: SVector::from([0]) };
+    /// let q = cal.quantize_with_input(&lstm, &adc)?;
+    ///
+    /// // On the device: the counts go in as they are.
+    /// let (mut fs, mut qs) = (Stream::<f32, _>::new(), QStream::new());
+    /// for &c in &counts {
+    ///     let y = fs.step(&lstm, &SVector::from([0.8e-3 * c as f32]));
+    ///     let yq = qs.step(&q, &SVector::from([c]));
+    ///     assert!((q.dequantize_output(&yq) - y).abs().max() < 5e-3);
+    /// }
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
+    pub fn quantize_with_input(&self, net: &L, x_scale: &L::XScale) -> Result<L::Q, Error> {
+        let (q, _) = net.quantize_with(&self.stats, Some(x_scale))?;
+        q.validate()?;
+        Ok(q)
+    }
 }
 
 impl<T: Real, L: Quantize<T>> Default for Calibrator<T, L> {
@@ -300,15 +337,6 @@ where
     cal.quantize(net)
 }
 
-/// One quantized row block: the weights on two inputs, bias, multipliers, shifts.
-struct Rows<const R: usize, const K1: usize, const K2: usize> {
-    w1: SMatrix<i8, K1, R>,
-    w2: SMatrix<i8, K2, R>,
-    bias: SVector<i32, R>,
-    mult: SVector<u16, R>,
-    shift: SVector<u8, R>,
-}
-
 /// `(m, s)` with `m·2^−s ≈ r`, `m ∈ [2^15, 2^16)`, `s ∈ 0..=62` (0, 0 for a negligible `r`).
 fn multiplier(r: f64, what: &'static str, index: usize) -> Result<(u16, u8), Error> {
     if r == 0.0 {
@@ -334,35 +362,25 @@ fn multiplier(r: f64, what: &'static str, index: usize) -> Result<(u16, u8), Err
     Ok((m as u16, s as u8))
 }
 
-/// Quantizes the rows of `z = W1·x1 + W2·x2 + b` (per-row scale over both inputs, input
-/// scales folded in, zero points folded into the bias) with each row's multiplier to
-/// `out_unit[(j, 0)]`.
-fn quantize_rows<T: Real, const R: usize, const K1: usize, const K2: usize>(
+/// Quantizes `z = W·x + b` row by row (the [module docs](super)): the input scales folded
+/// into the weights, one int8 scale per row, the zero points folded into the bias, and each
+/// row's multiplier to `out_unit[j]`.
+fn affine<T: Real, const N_IN: usize, const N_OUT: usize>(
     what: &'static str,
-    (w1, s1): (&SMatrix<T, R, K1>, &QScale<K1>),
-    (w2, s2): (&SMatrix<T, R, K2>, &QScale<K2>),
-    b: &SVector<T, R>,
-    out_unit: &SVector<f64, R>,
-) -> Result<Rows<R, K1, K2>, Error> {
-    for (index, v) in w1.iter().chain(w2.iter()).chain(b.iter()).enumerate() {
+    w: &SMatrix<T, N_OUT, N_IN>,
+    x_scale: &QScale<N_IN>,
+    b: &SVector<T, N_OUT>,
+    out_unit: &SVector<f64, N_OUT>,
+) -> Result<QAffine<N_IN, N_OUT>, Error> {
+    for (index, v) in w.iter().chain(b.iter()).enumerate() {
         if !v.as_f64().is_finite() {
             return Err(Error::NonFinite { what, index });
         }
     }
-    let mut out = Rows {
-        w1: Zeroed::ZEROS,
-        w2: Zeroed::ZEROS,
-        bias: Zeroed::ZEROS,
-        mult: Zeroed::ZEROS,
-        shift: Zeroed::ZEROS,
-    };
-    for j in 0..R {
-        let f1 = |k: usize| w1[(j, k)].as_f64() * s1.scale[(k, 0)] as f64;
-        let f2 = |k: usize| w2[(j, k)].as_f64() * s2.scale[(k, 0)] as f64;
-        let m = (0..K1)
-            .map(|k| f1(k).abs())
-            .chain((0..K2).map(|k| f2(k).abs()));
-        let wmax = m.fold(0.0, f64::max);
+    let mut out = QAffine::<N_IN, N_OUT>::ZEROS;
+    for j in 0..N_OUT {
+        let scaled = |k: usize| w[(j, k)].as_f64() * x_scale.scale[(k, 0)] as f64;
+        let wmax = (0..N_IN).map(|k| scaled(k).abs()).fold(0.0, f64::max);
         let bj = b[(j, 0)].as_f64();
         let s_row = if wmax > 0.0 {
             wmax / 127.0
@@ -372,20 +390,13 @@ fn quantize_rows<T: Real, const R: usize, const K1: usize, const K2: usize>(
         if s_row == 0.0 {
             continue; // all zero: the row stays 0 (multiplier 0)
         }
-        let q = |v: f64| libm::round(v / s_row).clamp(-127.0, 127.0) as i8;
         let mut bias = libm::round(bj / s_row);
         let mut abs_sum = 0.0;
-        for k in 0..K1 {
-            let w = q(f1(k));
-            out.w1[(k, j)] = w;
-            bias -= w as f64 * s1.zero[(k, 0)] as f64;
-            abs_sum += (w as f64).abs();
-        }
-        for k in 0..K2 {
-            let w = q(f2(k));
-            out.w2[(k, j)] = w;
-            bias -= w as f64 * s2.zero[(k, 0)] as f64;
-            abs_sum += (w as f64).abs();
+        for k in 0..N_IN {
+            let q = libm::round(scaled(k) / s_row).clamp(-127.0, 127.0);
+            out.w_t[(k, j)] = q as i8;
+            bias -= q * x_scale.zero[(k, 0)] as f64;
+            abs_sum += q.abs();
         }
         if bias.abs() + 32768.0 * abs_sum > i32::MAX as f64 {
             return Err(Error::Quantization {
@@ -402,43 +413,16 @@ fn quantize_rows<T: Real, const R: usize, const K1: usize, const K2: usize>(
 
 const GATE_UNIT: f64 = 1.0 / 4096.0;
 
+/// A gate `Wx·x + bx + Wa·a + ba` (`a` in Q0.15): its two parts, each to Q3.12.
 fn gate<T: Real, const N_X: usize, const N_A: usize>(
     what: &'static str,
-    wx: &SMatrix<T, N_A, N_X>,
-    x_scale: &QScale<N_X>,
-    wa: &SMatrix<T, N_A, N_A>,
-    b: &SVector<T, N_A>,
+    (wx, x_scale, bx): (&SMatrix<T, N_A, N_X>, &QScale<N_X>, &SVector<T, N_A>),
+    (wa, ba): (&SMatrix<T, N_A, N_A>, &SVector<T, N_A>),
 ) -> Result<QGate<N_X, N_A>, Error> {
-    let r = quantize_rows(
-        what,
-        (wx, x_scale),
-        (wa, &QScale::Q15),
-        b,
-        &SVector::repeat(GATE_UNIT),
-    )?;
+    let unit = SVector::repeat(GATE_UNIT);
     Ok(QGate {
-        wx_t: r.w1,
-        wa_t: r.w2,
-        bias: r.bias,
-        mult: r.mult,
-        shift: r.shift,
-    })
-}
-
-fn affine<T: Real, const N_IN: usize, const N_OUT: usize>(
-    what: &'static str,
-    w: &SMatrix<T, N_OUT, N_IN>,
-    x_scale: &QScale<N_IN>,
-    b: &SVector<T, N_OUT>,
-    out_unit: &SVector<f64, N_OUT>,
-) -> Result<QAffine<N_IN, N_OUT>, Error> {
-    let none = SMatrix::<T, N_OUT, 0>::zeros();
-    let r = quantize_rows(what, (w, x_scale), (&none, &QScale::Q15), b, out_unit)?;
-    Ok(QAffine {
-        w_t: r.w1,
-        bias: r.bias,
-        mult: r.mult,
-        shift: r.shift,
+        x: affine(what, wx, x_scale, bx, &unit)?,
+        a: affine(what, wa, &QScale::Q15, ba, &unit)?,
     })
 }
 
@@ -475,8 +459,9 @@ impl<T: Real, const N_X: usize, const N_A: usize> Quantize<T> for Rnn<T, N_X, N_
         x_scale: Option<&QScale<N_X>>,
     ) -> Result<(Self::Q, QScale<N_A>), Error> {
         let x_scale = input_scale(&stats.x, x_scale)?;
-        let a = gate("rnn", &self.wax, &x_scale, &self.waa, &self.ba)?;
-        Ok((QRnn { a, x_scale }, QScale::Q15))
+        let zero = SVector::zeros();
+        let gate = gate("rnn", (&self.wax, &x_scale, &self.ba), (&self.waa, &zero))?;
+        Ok((QRnn { gate, x_scale }, QScale::Q15))
     }
 }
 
@@ -512,11 +497,12 @@ impl<T: Real, const N_X: usize, const N_A: usize> Quantize<T> for Lstm<T, N_X, N
         } else {
             12
         };
+        let zero = SVector::zeros();
         let q = QLstm {
-            f: gate("lstm.f", &self.wfx, &xs, &self.wfa, &self.bf)?,
-            i: gate("lstm.i", &self.wix, &xs, &self.wia, &self.bi)?,
-            c: gate("lstm.c", &self.wcx, &xs, &self.wca, &self.bc)?,
-            o: gate("lstm.o", &self.wox, &xs, &self.woa, &self.bo)?,
+            f: gate("lstm.f", (&self.wfx, &xs, &self.bf), (&self.wfa, &zero))?,
+            i: gate("lstm.i", (&self.wix, &xs, &self.bi), (&self.wia, &zero))?,
+            c: gate("lstm.c", (&self.wcx, &xs, &self.bc), (&self.wca, &zero))?,
+            o: gate("lstm.o", (&self.wox, &xs, &self.bo), (&self.woa, &zero))?,
             c_frac,
             x_scale: xs,
         };
@@ -549,12 +535,11 @@ impl<T: Real, const N_X: usize, const N_A: usize, V: GruVariant> Quantize<T>
         x_scale: Option<&QScale<N_X>>,
     ) -> Result<(Self::Q, QScale<N_A>), Error> {
         let xs = input_scale(&stats.x, x_scale)?;
-        let unit = SVector::repeat(GATE_UNIT);
+        let zero = SVector::zeros();
         let q = QGru {
-            z: gate("gru.z", &self.wzx, &xs, &self.wza, &self.bz)?,
-            r: gate("gru.r", &self.wrx, &xs, &self.wra, &self.br)?,
-            nx: affine("gru.nx", &self.wnx, &xs, &self.bnx, &unit)?,
-            na: affine("gru.na", &self.wna, &QScale::Q15, &self.bna, &unit)?,
+            z: gate("gru.z", (&self.wzx, &xs, &self.bz), (&self.wza, &zero))?,
+            r: gate("gru.r", (&self.wrx, &xs, &self.br), (&self.wra, &zero))?,
+            n: gate("gru.n", (&self.wnx, &xs, &self.bnx), (&self.wna, &self.bna))?,
             x_scale: xs,
             variant: PhantomData,
         };
