@@ -7,7 +7,8 @@
 //! The crate provides RNN ([`rnn`]), LSTM ([`lstm`]) and GRU ([`gru`]) layers, a per-step dense
 //! layer ([`dense`]), and the pieces that compose them: stacks ([`Stack`]), a bidirectional
 //! wrapper ([`Bidirectional`]), models with an output layer ([`Model`]), streaming inference
-//! ([`Stream`]) and training ([`train`]). Each layer has forward and backward passes for one
+//! ([`Stream`]), training ([`train`]), and integer inference for cores without an FPU
+//! ([`quant`]: int8 weights, int16 states, post-training quantisation). Each layer has forward and backward passes for one
 //! step and for a fixed-length sequence, generic over `f32` and `f64` ([`Real`]), and the
 //! compiler checks every place where two layers meet. Backward passes are checked against
 //! finite differences; the RNN and LSTM equations are those of the course notebook "Building a

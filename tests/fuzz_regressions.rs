@@ -4,7 +4,7 @@
 
 mod fuzz_common;
 
-use fuzz_common::{check_keras, check_row_major, check_torch, check_ts};
+use fuzz_common::{check_keras, check_quantize, check_row_major, check_torch, check_ts};
 use std::path::Path;
 
 /// Runs `check` on every file of `fuzz/regressions/<target>/`; returns how many.
@@ -40,7 +40,8 @@ fn committed_regressions_replay() {
     let n = replay("torch_load", check_torch)
         + replay("keras_load", check_keras)
         + replay("row_major", check_row_major)
-        + replay("ts_parse", check_ts);
+        + replay("ts_parse", check_ts)
+        + replay("quantize", check_quantize);
     assert!(n > 0, "no files under fuzz/regressions/");
 }
 
@@ -160,4 +161,15 @@ fn keras_gru_reset_before_negative_zero_bias_round_trips() {
     }
     input.push(7);
     check_keras(&input);
+}
+
+#[test]
+fn quantize_every_variant_with_filler_values() {
+    // The variant byte, then the filler's finite values: every layer kind quantizes and
+    // streams; with a NaN or a huge weight first, each is refused or (huge) quantized.
+    for variant in 0..9u8 {
+        check_quantize(&[variant]);
+        check_quantize(&[variant, 0x80, 0, 0, 0xc0, 0x7f]); // NaN first
+        check_quantize(&[variant, 0x80, 0xff, 0xff, 0x7f, 0x7f, 3, 4]); // f32::MAX first
+    }
 }

@@ -736,3 +736,121 @@ fn print_ts(d: &ts::TsDataset) -> String {
     }
     s
 }
+
+// ---------------------------------------------------------------- quantisation
+
+/// A float model of any kind from the input, its parameters any `f32` (NaN, ∞, huge,
+/// subnormal), quantized with calibration sequences from the input; then the quantized model
+/// streamed over `i16` inputs from the input. Invariants: no panic (the fuzz build checks
+/// integer overflow, so every step's arithmetic is proven in range for the layers `quantize`
+/// produces); a non-finite parameter or calibration value, or no calibration step, is an
+/// error; a model `quantize` returns passes `validate`; `write_rust` succeeds.
+pub fn check_quantize(data: &[u8]) {
+    use tinyrnn::{Identity, Relu, ResetAfter, Sigmoid, Tanh};
+    let mut b = Bytes::new(data);
+    match b.byte() % 9 {
+        0 => quantize_case::<Rnn<f32, 2, 3>>(&mut b),
+        1 => quantize_case::<Lstm<f32, 2, 3>>(&mut b),
+        2 => quantize_case::<Gru<f32, 2, 3, ResetAfter>>(&mut b),
+        3 => quantize_case::<Gru<f32, 2, 3, ResetBefore>>(&mut b),
+        4 => quantize_case::<Dense<f32, 2, 3, Identity>>(&mut b),
+        5 => quantize_case::<Dense<f32, 2, 3, Relu>>(&mut b),
+        6 => quantize_case::<Dense<f32, 2, 3, Tanh>>(&mut b),
+        7 => quantize_case::<Dense<f32, 2, 3, Sigmoid>>(&mut b),
+        _ => quantize_case::<Stack<Lstm<f32, 2, 3>, Dense<f32, 3, 2>>>(&mut b),
+    }
+    check_hand_made(&mut b);
+}
+
+fn quantize_case<N>(b: &mut Bytes)
+where
+    N: Params<f32> + tinyrnn::quant::Quantize<f32, X = nalgebra::SVector<f32, 2>>,
+    N::Q: tinyrnn::quant::QStep<XF = nalgebra::SVector<f32, 2>>,
+{
+    use tinyrnn::quant::{self, QStep, QStream};
+    let mut net = N::zeros();
+    let mut finite = true;
+    for t in net.tensors_mut() {
+        for v in t.iter_mut() {
+            *v = b.value();
+            finite &= v.is_finite();
+        }
+    }
+    let mut seqs = Vec::new();
+    let mut inputs_finite = true;
+    for _ in 0..b.byte() % 4 {
+        let len = usize::from(b.byte() % 5);
+        let seq: Vec<nalgebra::SVector<f32, 2>> = (0..len)
+            .map(|_| nalgebra::SVector::from([b.value(), b.value()]))
+            .collect();
+        inputs_finite &= seq.iter().all(|x| x.iter().all(|v| v.is_finite()));
+        seqs.push(seq);
+    }
+    let steps: usize = seqs.iter().map(Vec::len).sum();
+    match quant::quantize(&net, &seqs) {
+        Ok(q) => {
+            assert!(
+                finite && inputs_finite && steps > 0,
+                "quantized a model it must refuse"
+            );
+            assert_eq!(q.validate(), Ok(()));
+            let mut s = QStream::<N::Q>::new();
+            for _ in 0..4 {
+                let x = q.quantize_input(&nalgebra::SVector::from([b.value(), b.value()]));
+                let _ = s.step(&q, &x);
+            }
+            let mut src = String::new();
+            q.write_rust(&mut src).expect("write_rust");
+        }
+        Err(e) => match e {
+            Error::InvalidSetting { .. } => assert_eq!(steps, 0, "{e:?}"),
+            // A non-finite parameter or input, a float step that overflows, or a model out
+            // of the scheme's range.
+            Error::NonFinite { .. } | Error::Quantization { .. } => {}
+            e => panic!("unexpected error {e:?}"),
+        },
+    }
+}
+
+/// A quantized LSTM and GRU built from raw bytes: if `validate` accepts them, a step must not
+/// overflow for any input.
+fn check_hand_made(b: &mut Bytes) {
+    use tinyrnn::quant::{QAffine, QGate, QGru, QLstm, QStep};
+    fn affine<const I: usize, const O: usize>(b: &mut Bytes) -> QAffine<I, O> {
+        let mut f = QAffine::<I, O>::ZEROS;
+        for w in f.w_t.iter_mut() {
+            *w = b.byte() as i8;
+        }
+        for j in 0..O {
+            f.bias[j] = i32::from_le_bytes([b.byte(), b.byte(), b.byte(), b.byte()]);
+            f.mult[j] = u16::from_le_bytes([b.byte(), b.byte()]);
+            f.shift[j] = b.byte();
+        }
+        f
+    }
+    fn gate(b: &mut Bytes) -> QGate<2, 3> {
+        QGate {
+            x: affine(b),
+            a: affine(b),
+        }
+    }
+    let mut lstm = QLstm::<2, 3>::ZEROS;
+    (lstm.f, lstm.i, lstm.c, lstm.o, lstm.c_frac) = (gate(b), gate(b), gate(b), gate(b), b.byte());
+    let mut gru = QGru::<2, 3>::ZEROS;
+    (gru.z, gru.r, gru.n) = (gate(b), gate(b), gate(b));
+    let x = |b: &mut Bytes| {
+        nalgebra::SVector::<i16, 2>::from([b.byte() as i16 * 257, b.byte() as i16 * -129])
+    };
+    if lstm.validate().is_ok() {
+        let (mut s, mut y) = (tinyrnn::params::Zeroed::ZEROS, nalgebra::SVector::zeros());
+        for _ in 0..4 {
+            lstm.step(&x(b), &mut s, &mut y);
+        }
+    }
+    if gru.validate().is_ok() {
+        let (mut s, mut y) = (nalgebra::SVector::zeros(), nalgebra::SVector::zeros());
+        for _ in 0..4 {
+            gru.step(&x(b), &mut s, &mut y);
+        }
+    }
+}
