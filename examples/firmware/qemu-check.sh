@@ -10,10 +10,17 @@
 #     tools/tinyrnn_convert.py) sit in flash / read-only data,
 #   - that the PyTorch GRU's logits match PyTorch's within the converter's tolerance (the
 #     firmware prints them side by side; the Cortex-M3 has no room for that model),
-#   - that a failed check, a panic and a fault each end the run with their own status (3, 101, 2).
-# It writes target/qemu-check/report.tsv and report.md (the README's table), and ends with the
-# instructions per streamed step of the stacked GRU and of the PyTorch GRU on each target, and
-# the PyTorch GRU's logits next to PyTorch's (from the first target that runs it).
+#   - that a failed check, a panic and a fault each end the run with their own status (3, 101, 2),
+#   - the quant build (--features quant, integer inference only): that it passes (numpy's golden
+#     vectors, the quantized keyword-spotting model and GRU, bit for bit), twice with the same
+#     output and counts, that its models (KWS_QMODEL, KWS_QGRU) sit in flash, and that its ELF
+#     holds no floating point: no soft-float routine, libm function or float formatting (llvm-nm),
+#     and on the Cortex-M4F no FPU instruction (llvm-objdump); and, on the Cortex-M0, that the
+#     same check finds the one f32 multiplication of --features quant,demo-float.
+# It writes target/qemu-check/report.tsv and report.md (the README's table, the quant build's
+# instruction counts and memory next to the f32 ones), and ends with the instructions per
+# streamed step of the stacked GRU, of the PyTorch GRU and of the quantized models on each
+# target, and the PyTorch GRU's logits next to PyTorch's (from the first target that runs it).
 #
 #   bash examples/firmware/qemu-check.sh                      # all four targets
 #   TARGETS="thumbv6m-none-eabi" bash examples/firmware/qemu-check.sh
@@ -245,6 +252,7 @@ COLS=(target core rustc flash_B text_B rodata_B static_ram_B stack_hwm_B ram_B
 : >"$OUT/stack-phases-quant.tsv"
 : >"$OUT/stack-gru.txt"
 : >"$OUT/pytorch-gru.txt"
+: >"$OUT/quant.txt"
 : >"$OUT/pytorch-logits.txt"
 
 for t in $TARGETS; do
@@ -484,6 +492,7 @@ for t in $TARGETS; do
             "×$(div "$(div "$(get kws_fwd)" "$ksteps" 3)" "$qkstep" 1)"
             "$(div "$(qget qkws_stream)" "$qsteps")" "$(div "$(qget qgru_stream)" "$qsteps")"
             "$(qget tanh_q_x32)" "$(qget sigmoid_q_x32)" "$q_float" "$q_values")
+        echo "$t, $(core_name "$t"): QLstm<16, 32> step $(qget qlstm_step) ($(div "$(qget qlstm_step)" "$qlmacs" 2) per MAC), QGru<16, 32> step $(qget qgru_step) ($(div "$(qget qgru_step)" "$qgmacs" 2) per MAC), quantized keyword-spotting step $qkstep ($(div "$qkstep" "$qkmacs" 2) per MAC; f32 frame $(div "$(get kws_fwd)" "$ksteps")); flash $q_flash B (inference-only f32: $infer_flash B), weights $kws_qmodel_B B (f32: $kws_model_B B), stack $q_stack B" >>"$OUT/quant.txt"
     else
         row+=("$infer_ram" "$kws_model_B" n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a)
     fi
@@ -717,6 +726,9 @@ fi
 echo
 echo "Stacked GRU, streamed from flash (Stream::step, batch 1):"
 sed 's/^/  /' "$OUT/stack-gru.txt"
+echo
+echo "Quantized inference (--features quant; instructions per step, CMSIS-NN's s8 LSTM step: 5.03/MAC M4F, 6.08 M3, 13.1 M0):"
+sed 's/^/  /' "$OUT/quant.txt"
 echo
 echo "GRU trained in PyTorch (ItalyPowerDemand), converted by tools/tinyrnn_convert.py, streamed from flash:"
 sed 's/^/  /' "$OUT/pytorch-gru.txt"

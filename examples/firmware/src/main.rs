@@ -21,6 +21,11 @@
 //! | stacked GRU from flash, streamed and by `Layer::forward` (a 16-frame tape: 25 KB with `N_A = 32`) | `N_A = 8` (256 KB flash, `fw_stack_small`) | – (256 KB flash, nearly full: `fw_no_stack`) | `N_A = 32` |
 //! | GRU trained in PyTorch (`pytorch_model.rs`, 10 KB), streamed from flash over 4 ItalyPowerDemand test series, vs PyTorch | yes | – (flash: `fw_no_pytorch`) | yes |
 //! | BasicMotions training | `N_A = 6, M = 2` | `N_A = 16, M = 4` | `N_A = 16, M = 4` |
+//!
+//! Two measurement builds run a subset instead: `--features inference-only`, the `f32`
+//! keyword-spotting forward pass alone, and `--features quant`, integer inference alone
+//! (`qrun.rs`: numpy's golden vectors, the quantized keyword-spotting model and GRU, no
+//! floating point), on every target.
 #![no_std]
 #![no_main]
 // The inference-only and quant builds (flash measurements) leave the training helpers unused.

@@ -74,6 +74,14 @@ macro_rules! golden_cases {
     )*};
 }
 
+/// An LSTM case's last cell state, too.
+macro_rules! lstm_cases {
+    ($totals:expr, $($case:ident),* $(,)?) => {$(
+        let c = qw::lstm_last_c(&g::$case::MODEL, &g::$case::X);
+        compare("quant_golden", concat!(stringify!($case), " c_last"), &[c], &[g::$case::C_LAST], $totals);
+    )*};
+}
+
 /// 32 inputs in Q3.12, `x = −3.875, −3.625, …, 3.875` (the `f32` activations phase's).
 fn act_inputs() -> [i16; 32] {
     core::array::from_fn(|k| (2 * k as i16 - 31) * 512)
@@ -81,7 +89,10 @@ fn act_inputs() -> [i16; 32] {
 
 #[inline(never)]
 fn golden_phase(m: &mut Markers, totals: &mut Totals) {
+    // Every case of the golden file (the stand-in has `rnn` only), and the LSTM cases' last
+    // cell state.
     golden_cases!(totals, rnn);
+    lstm_cases!(totals,);
     for (name, f, want) in [
         ("tanh_q", tanh_q as fn(i16) -> i16, g::TANH_Q_FNV),
         ("sigmoid_q", sigmoid_q, g::SIGMOID_Q_FNV),
@@ -89,7 +100,7 @@ fn golden_phase(m: &mut Markers, totals: &mut Totals) {
         let got = qw::fnv_all_inputs(f);
         let ok = got == want;
         println!(
-            "  quant_golden {}: FNV-1a over all 65536 inputs {:#018x}, numpy {:#018x}{}",
+            "  quant_golden {}: FNV-1a over all 65536 inputs {:#010x}, numpy {:#010x}{}",
             name,
             got,
             want,

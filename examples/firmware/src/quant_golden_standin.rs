@@ -1,23 +1,26 @@
 //! A stand-in for `tests/fixtures/quant_golden.rs` (numpy's golden vectors, written by
 //! `tools/quant_reference.py`) with the same interface, until that file lands: one case, the
 //! `QStream::step` example of `src/quant.rs` (`tanh(1)·32768 = 24956.04`), and the activations'
-//! checksums computed by a Python transcription of `tanh_q` and `sigmoid_q`.
+//! checksums (those of `tools/quant_reference.py`; a Python transcription of `tanh_q` and
+//! `sigmoid_q` from their docs gives the same).
 
-/// FNV-1a (64 bits) of `tanh_q(x)`, `x` from −32768 to 32767, two little-endian bytes each.
-pub const TANH_Q_FNV: u64 = 0x427d_f0bb_34dc_9637;
+/// FNV-1a (32 bits) of `tanh_q(x)`, `x` from −32768 to 32767, two little-endian bytes each.
+pub const TANH_Q_FNV: u32 = 0x2554b837;
 /// The same for `sigmoid_q`.
-pub const SIGMOID_Q_FNV: u64 = 0x8738_6626_c96d_1a0d;
+pub const SIGMOID_Q_FNV: u32 = 0x4f7a880d;
 
 /// `a⟨t⟩ = tanh_q(requant(x))`, multiplier 1, no recurrent weight.
 pub mod rnn {
     pub type Q = tinyrnn::quant::QRnn<1, 1>;
     pub static MODEL: Q = tinyrnn::quant::QRnn {
-        a: tinyrnn::quant::QGate {
-            wx_t: nalgebra::SMatrix::from_array_storage(nalgebra::ArrayStorage([[1]])),
-            wa_t: nalgebra::SMatrix::from_array_storage(nalgebra::ArrayStorage([[0]])),
-            bias: nalgebra::SMatrix::from_array_storage(nalgebra::ArrayStorage([[0]])),
-            mult: nalgebra::SMatrix::from_array_storage(nalgebra::ArrayStorage([[32768]])),
-            shift: nalgebra::SMatrix::from_array_storage(nalgebra::ArrayStorage([[15]])),
+        gate: tinyrnn::quant::QGate {
+            x: tinyrnn::quant::QAffine {
+                w_t: nalgebra::SMatrix::from_array_storage(nalgebra::ArrayStorage([[1]])),
+                bias: nalgebra::SMatrix::from_array_storage(nalgebra::ArrayStorage([[0]])),
+                mult: nalgebra::SMatrix::from_array_storage(nalgebra::ArrayStorage([[32768]])),
+                shift: nalgebra::SMatrix::from_array_storage(nalgebra::ArrayStorage([[15]])),
+            },
+            a: tinyrnn::quant::QAffine::ZEROS,
         },
         x_scale: tinyrnn::quant::QScale::Q15,
     };

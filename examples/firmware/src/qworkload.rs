@@ -53,6 +53,19 @@ where
     y
 }
 
+/// Streams `x` through an LSTM from the zero state and returns the last cell state `c`.
+#[inline(never)]
+pub fn lstm_last_c<const NX: usize, const NA: usize, const T: usize>(
+    model: &QLstm<NX, NA>,
+    x: &[[i16; NX]; T],
+) -> [i16; NA] {
+    let mut s = QStream::<QLstm<NX, NA>>::new();
+    for xt in x {
+        black_box(s.step(model, &SVector::from(*xt)));
+    }
+    s.state().c.into()
+}
+
 /// Streams `x[..K]` through `model` from the zero state, then measures step `K` alone
 /// (region `name`) and returns its output.
 #[inline(never)]
@@ -80,14 +93,15 @@ pub fn state_bytes<Q: QStep>() -> usize {
     core::mem::size_of::<Q::State>()
 }
 
-/// FNV-1a (64 bits) of `f(x)` for every `x` from −32768 to 32767, each output as two
-/// little-endian bytes: the checksum of an activation over all its inputs.
+/// FNV-1a (32 bits) of `f(x)` for every `x` from −32768 to 32767, each output as two
+/// little-endian bytes: the checksum of an activation over all its inputs (the definition of
+/// `tools/quant_reference.py`).
 #[inline(never)]
-pub fn fnv_all_inputs(f: impl Fn(i16) -> i16) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+pub fn fnv_all_inputs(f: impl Fn(i16) -> i16) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
     for x in i16::MIN..=i16::MAX {
         for b in f(x).to_le_bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
         }
     }
     h
