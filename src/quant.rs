@@ -115,8 +115,8 @@
 //! **RNN**: `a⟨t⟩ = tanh_q(za)`. **Dense**: identity `y = out`, ReLU `y = max(out, 0)`, tanh
 //! and sigmoid through the table from Q3.12.
 //!
-//! Rounding is half up everywhere at run time (`rshr`), half away from zero at conversion
-//! (`round`); every `i16` result saturates; no step can overflow an `i32` (the accumulator
+//! Rounding is half up everywhere at run time (`rshr`; `σ`'s final halving rounds down, so
+//! that it never reaches 32768), half away from zero at conversion (`round`); every `i16` result saturates; no step can overflow an `i32` (the accumulator
 //! bound is checked at conversion, [`QAffine::validate`], and every other product is of two
 //! `i16` values). Nothing on the path is floating point: the firmware's Cortex-M0 build of
 //! the quantized step links no `__aeabi_f*`/`__aeabi_d*` routine (`qemu-check.sh` checks it).

@@ -391,9 +391,11 @@ fn ptq_rnn_follows_the_float_model() {
             biases(rng, &mut n.ba);
             n
         },
-        0.08,
+        // Measured: 0.037 worst over the 5 models (int8 weight rounding; the float model with
+        // the rounded weights drifts as far).
+        0.05,
         false,
-        "tinyrnn::quant::QRnn { a: tinyrnn::quant::QGate {",
+        "tinyrnn::quant::QRnn { gate: tinyrnn::quant::QGate {",
     );
 }
 
@@ -408,7 +410,9 @@ fn ptq_lstm_follows_the_float_model() {
             }
             n
         },
-        0.02,
+        // Measured: 0.025 worst over these 5 models; over 40 models the mean of the
+        // per-model worst error is 0.0099 and its largest 0.036.
+        0.035,
         false,
         "tinyrnn::quant::QLstm { f: tinyrnn::quant::QGate {",
     );
@@ -533,11 +537,11 @@ fn deq_gate<const NX: usize, const NA: usize>(
     g: &QGate<NX, NA>,
     x: &quant::QScale<NX>,
 ) -> F32Gate<NX, NA> {
-    let s = row_scales(&g.mult, &g.shift, 1.0 / 4096.0);
-    let (wx, zx) = deq_block(&g.wx_t, &s, x);
-    let (wa, _) = deq_block(&g.wa_t, &s, &quant::QScale::Q15);
-    let b = SVector::from_fn(|j, _| g.bias[j] as f32 * s[j] as f32 + zx[j]);
-    (wx, wa, b)
+    // Each part dequantizes on its own; their biases add (the state part's is 0 for the
+    // RNN and LSTM gates).
+    let (wx, bx) = deq_affine(&g.x, x);
+    let (wa, ba) = deq_affine(&g.a, &quant::QScale::Q15);
+    (wx, wa, bx + ba)
 }
 
 fn deq_affine<const NI: usize, const NO: usize>(
@@ -559,7 +563,7 @@ trait Dequantize: Quantize<f32> + Sized {
 
 impl<const NX: usize, const NA: usize> Dequantize for Rnn<f32, NX, NA> {
     fn dequantized(&self, q: &QRnn<NX, NA>) -> Self {
-        let (wax, waa, ba) = deq_gate(&q.a, &q.x_scale);
+        let (wax, waa, ba) = deq_gate(&q.gate, &q.x_scale);
         Rnn { wax, waa, ba }
     }
 }
@@ -584,8 +588,8 @@ where
         let mut n = *self;
         (n.wzx, n.wza, n.bz) = deq_gate(&q.z, &q.x_scale);
         (n.wrx, n.wra, n.br) = deq_gate(&q.r, &q.x_scale);
-        (n.wnx, n.bnx) = deq_affine(&q.nx, &q.x_scale);
-        (n.wna, n.bna) = deq_affine(&q.na, &quant::QScale::Q15);
+        (n.wnx, n.bnx) = deq_affine(&q.n.x, &q.x_scale);
+        (n.wna, n.bna) = deq_affine(&q.n.a, &quant::QScale::Q15);
         n
     }
 }
@@ -771,13 +775,14 @@ fn validate_rejects_invalid_hand_made_layers() {
     s.shift[0] = 62;
     assert_eq!(s.validate("s"), Ok(()));
 
-    // The same in a gate, where both weight matrices count, and through the layers.
+    // The same in a gate, whose two parts have their own accumulators, and through the layers.
     let mut g = QGate::<2, 3>::ZEROS;
-    g.wx_t[(0, 1)] = 127;
-    g.wa_t[(2, 1)] = 127;
-    g.bias[1] = i32::MAX - 32768 * 254;
+    g.x.w_t[(0, 1)] = 127;
+    g.a.w_t[(2, 1)] = 127;
+    g.x.bias[1] = i32::MAX - 32768 * 127;
+    g.a.bias[1] = i32::MAX - 32768 * 127;
     assert_eq!(g.validate("g"), Ok(()));
-    g.bias[1] += 1;
+    g.a.bias[1] += 1;
     assert!(matches!(
         g.validate("g"),
         Err(Error::Quantization {
@@ -787,13 +792,13 @@ fn validate_rejects_invalid_hand_made_layers() {
         })
     ));
     let mut rnn = QRnn::<2, 3>::ZEROS;
-    rnn.a = g;
+    rnn.gate = g;
     assert!(matches!(
         rnn.validate(),
-        Err(Error::Quantization { what: "rnn.a", .. })
+        Err(Error::Quantization { what: "rnn", .. })
     ));
     let mut lstm = QLstm::<2, 3>::ZEROS;
-    lstm.o.wa_t[(0, 0)] = i8::MIN;
+    lstm.o.a.w_t[(0, 0)] = i8::MIN;
     assert!(matches!(
         lstm.validate(),
         Err(Error::Quantization { what: "lstm.o", .. })
@@ -817,11 +822,11 @@ fn validate_rejects_invalid_hand_made_layers() {
         })
     ));
     let mut gru = quant::QGru::<3, 3, ResetBefore>::ZEROS;
-    gru.na.shift[2] = 63;
+    gru.n.a.shift[2] = 63;
     assert!(matches!(
         gru.validate(),
         Err(Error::Quantization {
-            what: "gru.na",
+            what: "gru.n",
             index: 2,
             ..
         })
@@ -845,11 +850,12 @@ fn validate_rejects_invalid_hand_made_layers() {
 #[test]
 fn kws_lstm_sizes() {
     use core::mem::size_of;
-    // 128 gate rows of 48 weights + 7 bytes (bias, multiplier, shift) = 7040 bytes, plus the
-    // input's scale (16 × 6 bytes), c_frac and padding; the f32 model 4 × 32 × 49 × 4 bytes.
+    // 128 gate rows of 48 weights + 2 × 7 bytes (bias, multiplier, shift of the input and
+    // the state part) = 7936 bytes, plus the input's scale (16 × 6 bytes), c_frac and
+    // padding; the f32 model 4 × 32 × 49 × 4 bytes.
     let q = size_of::<QLstm<16, 32>>();
     assert!(
-        (7040..=7040 + 96 + 8).contains(&q),
+        (7936..=7936 + 96 + 8).contains(&q),
         "QLstm<16, 32>: {q} bytes"
     );
     assert_eq!(size_of::<Lstm<f32, 16, 32>>(), 25_088);

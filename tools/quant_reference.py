@@ -56,8 +56,8 @@ def requant(acc, m, s):
 
 
 def requant_wide(acc, m, s):
-    """requant without the i16 saturation: clamped to +-2^16 (the GRU candidate parts)."""
-    return np.clip(_requant64(acc, m, s), -65536, 65536)
+    """requant without the i16 saturation, for one part of a sum: clamped to +-2^24."""
+    return np.clip(_requant64(acc, m, s), -(1 << 24), 1 << 24)
 
 
 def tanh_table():
@@ -93,16 +93,18 @@ def mul_q15(a, b):
 
 # --- layers (src/quant/layers.rs). Weights are (rows, inputs): row j is output j. ----------
 
-def gate_acc(g, x, a):
-    return g["bias"] + g["wx"] @ x + g["wa"] @ a
+def affine_acc(p, x):
+    return p["bias"] + p["w"] @ x
+
+
+def part(p, x):
+    """One part of a gate: its affine map, requantised to Q3.12 without saturation."""
+    return requant_wide(affine_acc(p, x), p["mult"], p["shift"])
 
 
 def gate(g, x, a):
-    return requant(gate_acc(g, x, a), g["mult"], g["shift"])
-
-
-def affine_acc(p, x):
-    return p["bias"] + p["w"] @ x
+    """A gate's input part and state part, each to Q3.12, summed and saturated."""
+    return sat16(part(g["x"], x) + part(g["a"], a))
 
 
 def to_q312(c, frac):
@@ -112,22 +114,22 @@ def to_q312(c, frac):
 
 
 class Rnn:
-    def __init__(self, a, x_scale):
-        self.a, self.x_scale = a, x_scale
-        self.n_x, self.n_y = a["wx"].shape[1], a["wx"].shape[0]
+    def __init__(self, g, x_scale):
+        self.g, self.x_scale = g, x_scale
+        self.n_x, self.n_y = g["x"]["w"].shape[1], g["x"]["w"].shape[0]
 
     def zero_state(self):
         return np.zeros(self.n_y, dtype=I64)
 
     def step(self, x, a):
-        a = tanh_q(gate(self.a, x, a))
+        a = tanh_q(gate(self.g, x, a))
         return a, a
 
 
 class Lstm:
     def __init__(self, f, i, c, o, c_frac, x_scale):
         self.f, self.i, self.c, self.o, self.c_frac, self.x_scale = f, i, c, o, c_frac, x_scale
-        self.n_x, self.n_y = f["wx"].shape[1], f["wx"].shape[0]
+        self.n_x, self.n_y = f["x"]["w"].shape[1], f["x"]["w"].shape[0]
 
     def zero_state(self):
         return (np.zeros(self.n_y, dtype=I64), np.zeros(self.n_y, dtype=I64))
@@ -145,10 +147,10 @@ class Lstm:
 
 
 class Gru:
-    def __init__(self, z, r, nx, na, x_scale, reset_after):
-        self.z, self.r, self.nx, self.na, self.x_scale = z, r, nx, na, x_scale
+    def __init__(self, z, r, n, x_scale, reset_after):
+        self.z, self.r, self.n, self.x_scale = z, r, n, x_scale
         self.reset_after = reset_after
-        self.n_x, self.n_y = z["wx"].shape[1], z["wx"].shape[0]
+        self.n_x, self.n_y = z["x"]["w"].shape[1], z["x"]["w"].shape[0]
 
     def zero_state(self):
         return np.zeros(self.n_y, dtype=I64)
@@ -156,13 +158,11 @@ class Gru:
     def step(self, x, h):
         z = sigmoid_q(gate(self.z, x, h))
         r = sigmoid_q(gate(self.r, x, h))
-        nx = requant_wide(affine_acc(self.nx, x), self.nx["mult"], self.nx["shift"])
+        nx = part(self.n["x"], x)
         if self.reset_after:
-            na = requant_wide(affine_acc(self.na, h), self.na["mult"], self.na["shift"])
-            pre = nx + rshr(r * na, 15)
+            pre = nx + ((r * part(self.n["a"], h) + (1 << 14)) >> 15)  # r·na: 40 bits
         else:
-            rh = rshr(r * h, 15)
-            pre = nx + requant_wide(affine_acc(self.na, rh), self.na["mult"], self.na["shift"])
+            pre = nx + part(self.n["a"], mul_q15(r, h))
         n = tanh_q(sat16(pre))
         a = rshr(z * h + (32768 - z) * n, 15)
         return a, a
@@ -236,10 +236,9 @@ def rand_rows(rng, rows, shift_lo, shift_hi, abs_sum, bias_scale):
 
 
 def rand_gate(rng, n_x, n_a, shift_lo=22, shift_hi=28):
-    wx, wa = rand_weights(rng, n_a, n_x), rand_weights(rng, n_a, n_a)
-    abs_sum = np.abs(wx).sum(1) + np.abs(wa).sum(1)
-    bias, mult, shift = rand_rows(rng, n_a, shift_lo, shift_hi, abs_sum, 1 << 22)
-    return dict(wx=wx, wa=wa, bias=bias, mult=mult, shift=shift)
+    """A gate: its input part (with the bias) and its state part, each an affine map."""
+    return dict(x=rand_affine(rng, n_x, n_a, shift_lo, shift_hi),
+                a=rand_affine(rng, n_a, n_a, shift_lo, shift_hi))
 
 
 def rand_affine(rng, n_in, n_out, shift_lo, shift_hi):
@@ -265,13 +264,11 @@ def rand_inputs(rng, steps, n):
     return x
 
 
-def edge_rows(g, wkeys):
+def edge_rows(p):
     """Row 0 at the accumulator bound (the largest valid bias); row 1 all zero (m = 0)."""
-    abs_sum = sum(np.abs(g[k][0]).sum() for k in wkeys)
-    g["bias"][0] = ACC_BOUND - 32768 * abs_sum
-    for k in wkeys:
-        g[k][1] = 0
-    g["bias"][1], g["mult"][1], g["shift"][1] = 0, 0, 0
+    p["bias"][0] = ACC_BOUND - 32768 * np.abs(p["w"][0]).sum()
+    p["w"][1] = 0
+    p["bias"][1], p["mult"][1], p["shift"][1] = 0, 0, 0
 
 
 # --- Rust output (the format of QStep::write_rust) ----------------------------------------
@@ -297,26 +294,25 @@ def rs_scale(s):
 
 
 def rs_gate(g):
-    # Rust stores Wᵀ: column j of wx_t is row j of wx.
-    return (f"tinyrnn::quant::QGate {{ wx_t: {mat(g['wx'])}, wa_t: {mat(g['wa'])}, "
-            f"bias: {vec(g['bias'])}, mult: {vec(g['mult'])}, shift: {vec(g['shift'])} }}")
+    return f"tinyrnn::quant::QGate {{ x: {rs_affine(g['x'])}, a: {rs_affine(g['a'])} }}"
 
 
 def rs_affine(p):
+    # Rust stores Wᵀ: column j of w_t is row j of w.
     return (f"tinyrnn::quant::QAffine {{ w_t: {mat(p['w'])}, bias: {vec(p['bias'])}, "
             f"mult: {vec(p['mult'])}, shift: {vec(p['shift'])} }}")
 
 
 def rs_value(m):
     if isinstance(m, Rnn):
-        return f"tinyrnn::quant::QRnn {{ a: {rs_gate(m.a)}, x_scale: {rs_scale(m.x_scale)} }}"
+        return f"tinyrnn::quant::QRnn {{ gate: {rs_gate(m.g)}, x_scale: {rs_scale(m.x_scale)} }}"
     if isinstance(m, Lstm):
         return (f"tinyrnn::quant::QLstm {{ f: {rs_gate(m.f)}, i: {rs_gate(m.i)}, "
                 f"c: {rs_gate(m.c)}, o: {rs_gate(m.o)}, c_frac: {m.c_frac}, "
                 f"x_scale: {rs_scale(m.x_scale)} }}")
     if isinstance(m, Gru):
         return (f"tinyrnn::quant::QGru {{ z: {rs_gate(m.z)}, r: {rs_gate(m.r)}, "
-                f"nx: {rs_affine(m.nx)}, na: {rs_affine(m.na)}, x_scale: {rs_scale(m.x_scale)}, "
+                f"n: {rs_gate(m.n)}, x_scale: {rs_scale(m.x_scale)}, "
                 f"variant: core::marker::PhantomData }}")
     if isinstance(m, Dense):
         return (f"tinyrnn::quant::QDense {{ w: {rs_affine(m.w)}, x_scale: {rs_scale(m.x_scale)}, "
@@ -358,7 +354,8 @@ def build_cases(rng):
 
     # RNN 3 -> 5, 12 steps.
     g = rand_gate(rng, 3, 5)
-    edge_rows(g, ("wx", "wa"))
+    edge_rows(g["x"])
+    edge_rows(g["a"])
     cases.append(("rnn", "QRnn<3, 5>: one row at the accumulator bound, one all zero.",
                   Rnn(g, xs(3)), 12))
 
@@ -368,13 +365,13 @@ def build_cases(rng):
         cases.append((name, f"QLstm<3, 5>, c_frac = {c_frac}.",
                       Lstm(*gates, c_frac, xs(3)), steps))
 
-    # GRU 3 -> 5 in both variants; low shifts on some candidate rows reach the +-2^16 clamp.
+    # GRU 3 -> 5 in both variants; low shifts on some candidate rows reach the +-2^24 clamp.
     for name, after in (("gru_after", True), ("gru_before", False)):
         z, r = rand_gate(rng, 3, 5), rand_gate(rng, 3, 5)
-        nx, na = rand_affine(rng, 3, 5, 18, 27), rand_affine(rng, 5, 5, 18, 27)
+        n = rand_gate(rng, 3, 5, 12, 27)
         v = "ResetAfter" if after else "ResetBefore"
-        cases.append((name, f"QGru<3, 5, {v}>: some candidate parts clamp at 2^16.",
-                      Gru(z, r, nx, na, xs(3), after), 12))
+        cases.append((name, f"QGru<3, 5, {v}>: some candidate parts clamp at 2^24.",
+                      Gru(z, r, n, xs(3), after), 12))
 
     # Dense 5 -> 4, every activation, 10 independent steps.
     for act in ("Identity", "Relu", "Tanh", "Sigmoid"):
@@ -387,8 +384,8 @@ def build_cases(rng):
 
     # Stack: QLstm<3, 6> -> QGru<6, 5> -> QDense<5, 3> (Stack3), 10 steps.
     lstm = Lstm(*[rand_gate(rng, 3, 6) for _ in range(4)], 13, xs(3))
-    gru = Gru(rand_gate(rng, 6, 5), rand_gate(rng, 6, 5), rand_affine(rng, 6, 5, 20, 27),
-              rand_affine(rng, 5, 5, 20, 27), rand_scale(rng, 6, q15=True), True)
+    gru = Gru(rand_gate(rng, 6, 5), rand_gate(rng, 6, 5), rand_gate(rng, 6, 5, 20, 27),
+              rand_scale(rng, 6, q15=True), True)
     dense = Dense(rand_affine(rng, 5, 3, 20, 27), "Identity", rand_scale(rng, 5, q15=True),
                   (rand_scale(rng, 3)[0], np.zeros(3, dtype=I64)))
     cases.append(("stack", "Stack3<QLstm<3, 6>, QGru<6, 5>, QDense<5, 3>>.",
@@ -409,8 +406,8 @@ def extra_lstm_cases(rng):
     for name, c_frac in (("lstm_frac8", 8), ("lstm_frac15", 15)):
         f, i, c, o = (rand_gate(rng, 2, 3) for _ in range(4))
         for unit, sign in ((0, 1), (1, -1)):
-            f["bias"][unit] = i["bias"][unit] = 1 << 27
-            c["bias"][unit] = sign * (1 << 27)
+            f["x"]["bias"][unit] = i["x"]["bias"][unit] = 1 << 27
+            c["x"]["bias"][unit] = sign * (1 << 27)
         out.append((name, f"QLstm<2, 3>, c_frac = {c_frac}; units 0, 1 saturate c.",
                     Lstm(f, i, c, o, c_frac, rand_scale(rng, 2)), 12))
     return out
