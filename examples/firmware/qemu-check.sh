@@ -518,6 +518,15 @@ done
 if ! grep -q "^  course_rnn a: .*FAIL" "$OUT/$NEG_TARGET-demo-fail.out"; then
     bad "$NEG_TARGET demo-fail: the perturbed golden value was not reported as a mismatch"
 fi
+# The quant build's bit-for-bit comparison must fail too when one golden value is off by 1 LSB.
+step "failure path: --features quant,demo-fail on $NEG_TARGET (want exit 3)"
+cargo build -q --release --target "$NEG_TARGET" --features quant,demo-fail --target-dir "$VARIANTS"
+run_fw "$NEG_TARGET" "$VARIANTS/$NEG_TARGET/release/$BIN" "$NEG_TARGET-quant-demo-fail"
+if [ "$rc" = 3 ] && grep -q "^  quant_golden rnn, demo-fail: .* 1 differ, .*FAIL" "$OUT/$NEG_TARGET-quant-demo-fail.out"; then
+    ok "$NEG_TARGET quant,demo-fail: one golden value off by 1 LSB: exit $rc"
+else
+    bad "$NEG_TARGET quant,demo-fail: exit $rc, want 3 and the mismatch reported"
+fi
 
 # ---- report.md -------------------------------------------------------------------------------
 step "report: $OUT/report.tsv, $OUT/report.md"

@@ -48,7 +48,7 @@ mod qworkload;
 mod quant_model;
 // numpy's golden vectors of the integer scheme, written by `tools/quant_reference.py`.
 #[cfg(feature = "quant")]
-#[path = "quant_golden_standin.rs"]
+#[path = "../../../tests/fixtures/quant_golden.rs"]
 #[rustfmt::skip]
 mod quant_golden;
 

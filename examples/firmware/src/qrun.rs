@@ -89,10 +89,31 @@ fn act_inputs() -> [i16; 32] {
 
 #[inline(never)]
 fn golden_phase(m: &mut Markers, totals: &mut Totals) {
-    // Every case of the golden file (the stand-in has `rnn` only), and the LSTM cases' last
-    // cell state.
-    golden_cases!(totals, rnn);
-    lstm_cases!(totals,);
+    // Every case of the golden file, and the LSTM cases' last cell state.
+    golden_cases!(
+        totals,
+        rnn,
+        lstm,
+        gru_after,
+        gru_before,
+        dense_identity,
+        dense_relu,
+        dense_tanh,
+        dense_sigmoid,
+        stack,
+        kws_lstm,
+        lstm_frac8,
+        lstm_frac15,
+    );
+    lstm_cases!(totals, lstm, kws_lstm, lstm_frac8, lstm_frac15);
+    #[cfg(feature = "demo-fail")]
+    {
+        // One golden value off by one LSB: the comparison must fail (exit 3).
+        let mut want = g::rnn::Y;
+        want[0][0] ^= 1;
+        let y = qw::stream(&g::rnn::MODEL, &g::rnn::X);
+        compare("quant_golden", "rnn, demo-fail", &y, &want, totals);
+    }
     for (name, f, want) in [
         ("tanh_q", tanh_q as fn(i16) -> i16, g::TANH_Q_FNV),
         ("sigmoid_q", sigmoid_q, g::SIGMOID_Q_FNV),
