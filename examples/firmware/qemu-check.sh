@@ -246,7 +246,8 @@ COLS=(target core rustc flash_B text_B rodata_B static_ram_B stack_hwm_B ram_B
     pt_model_B pt_macs pt_state_B pt_step pt_step_per_mac pt_stream_per_step pt_stack_B pt_worst_e9
     infer_static_ram_B kws_model_B q_flash_B q_text_B q_rodata_B q_static_ram_B q_stack_B kws_qmodel_B q_state_B
     qlstm_step qlstm_per_mac qgru_step qgru_per_mac qkws_step qkws_per_mac qkws_speedup qkws_stream_per_step
-    qgru_stream_per_step tanh_q_x32 sigmoid_q_x32 q_float q_values)
+    qgru_stream_per_step tanh_q_x32 sigmoid_q_x32 q_float q_values
+    qi_flash_B qi_text_B qi_static_ram_B qi_stack_B)
 (IFS=$'\t'; echo "${COLS[*]}") >"$OUT/report.tsv"
 : >"$OUT/stack-phases.tsv"
 : >"$OUT/stack-phases-quant.tsv"
@@ -348,6 +349,24 @@ for t in $TARGETS; do
         fi
     else
         bad "$t: quant build failed"
+    fi
+
+    # The quantized keyword-spotting model alone (--features quant,inference-only): the twin of
+    # the inference-only build, for the flash comparison.
+    qi_flash=n/a qi_text=n/a qi_ram=n/a qi_stack=n/a
+    step "cargo build --release --target $t --features quant,inference-only"
+    if cargo build -q --release --target "$t" --features quant,inference-only --target-dir "$VARIANTS"; then
+        qielf=$VARIANTS/$t/release/$BIN
+        read -r qi_flash qi_text _ qi_ram < <(sizes "$qielf")
+        run_fw "$t" "$qielf" "$t-quant-inference-only"
+        qi_stack=$(sed -n 's/^stack high-water mark: \([0-9]*\) bytes.*/\1/p' "$OUT/$t-quant-inference-only.out")
+        if [ "$rc" = 0 ] && grep -q "all checks passed" "$OUT/$t-quant-inference-only.out"; then
+            ok "$t: quant,inference-only build passed (flash $qi_flash B against $infer_flash B in f32, stack $qi_stack B)"
+        else
+            bad "$t: quant,inference-only build: QEMU exit $rc"
+        fi
+    else
+        bad "$t: quant,inference-only build failed"
     fi
 
     # The models must be in flash (Arm: the FLASH region and a read-only section) or, on riscv
@@ -492,10 +511,11 @@ for t in $TARGETS; do
             "×$(div "$(div "$(get kws_fwd)" "$ksteps" 3)" "$qkstep" 1)"
             "$(div "$(qget qkws_stream)" "$qsteps")" "$(div "$(qget qgru_stream)" "$qsteps")"
             "$(qget tanh_q_x32)" "$(qget sigmoid_q_x32)" "$q_float" "$q_values")
-        echo "$t, $(core_name "$t"): QLstm<16, 32> step $(qget qlstm_step) ($(div "$(qget qlstm_step)" "$qlmacs" 2) per MAC), QGru<16, 32> step $(qget qgru_step) ($(div "$(qget qgru_step)" "$qgmacs" 2) per MAC), quantized keyword-spotting step $qkstep ($(div "$qkstep" "$qkmacs" 2) per MAC; f32 frame $(div "$(get kws_fwd)" "$ksteps")); flash $q_flash B (inference-only f32: $infer_flash B), weights $kws_qmodel_B B (f32: $kws_model_B B), stack $q_stack B" >>"$OUT/quant.txt"
+        echo "$t, $(core_name "$t"): QLstm<16, 32> step $(qget qlstm_step) ($(div "$(qget qlstm_step)" "$qlmacs" 2) per MAC), QGru<16, 32> step $(qget qgru_step) ($(div "$(qget qgru_step)" "$qgmacs" 2) per MAC), quantized keyword-spotting step $qkstep ($(div "$qkstep" "$qkmacs" 2) per MAC; f32 frame $(div "$(get kws_fwd)" "$ksteps")); flash of the quantized inference-only build $qi_flash B (f32: $infer_flash B), weights $kws_qmodel_B B (f32: $kws_model_B B), stack $q_stack B" >>"$OUT/quant.txt"
     else
         row+=("$infer_ram" "$kws_model_B" n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a)
     fi
+    row+=("$qi_flash" "$qi_text" "$qi_ram" "$qi_stack")
     (IFS=$'\t'; echo "${row[*]}") >>"$OUT/report.tsv"
     awk -v t="$t" '$1 == "stack" && NF == 3 { print t "\t" $2 "\t" $3 }' "$OUT/$t.out" >>"$OUT/stack-phases.tsv"
     unset v qv
@@ -622,6 +642,10 @@ awk -F'\t' -v rustc="$RUSTC_VERSION" -v qemu="$QEMU_VERSION" '
         line("&nbsp;&nbsp;of which code (`.text`)", "infer_text_B")
         line("stack high-water mark of that build, bytes", "infer_stack_B")
         line("static RAM of that build, bytes", "infer_static_ram_B")
+        line("flash of a quantized inference-only build (`--features quant,inference-only`: the quantized keyword-spotting model from flash), bytes", "qi_flash_B")
+        line("&nbsp;&nbsp;of which code (`.text`)", "qi_text_B")
+        line("stack high-water mark of that build, bytes", "qi_stack_B")
+        line("static RAM of that build, bytes", "qi_static_ram_B")
         line("flash of the quant build (two quantized models, the numpy golden vectors, checks), bytes", "q_flash_B")
         line("&nbsp;&nbsp;of which code (`.text`)", "q_text_B")
         line("&nbsp;&nbsp;of which constants (`.rodata`)", "q_rodata_B")

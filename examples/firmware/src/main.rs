@@ -22,10 +22,11 @@
 //! | GRU trained in PyTorch (`pytorch_model.rs`, 10 KB), streamed from flash over 4 ItalyPowerDemand test series, vs PyTorch | yes | – (flash: `fw_no_pytorch`) | yes |
 //! | BasicMotions training | `N_A = 6, M = 2` | `N_A = 16, M = 4` | `N_A = 16, M = 4` |
 //!
-//! Two measurement builds run a subset instead: `--features inference-only`, the `f32`
-//! keyword-spotting forward pass alone, and `--features quant`, integer inference alone
+//! Measurement builds run a subset instead, on every target: `--features inference-only`, the
+//! `f32` keyword-spotting forward pass alone; `--features quant`, integer inference alone
 //! (`qrun.rs`: numpy's golden vectors, the quantized keyword-spotting model and GRU, no
-//! floating point), on every target.
+//! floating point); `--features quant,inference-only`, the quantized keyword-spotting model
+//! alone (the twin of the first).
 #![no_std]
 #![no_main]
 // The inference-only and quant builds (flash measurements) leave the training helpers unused.
@@ -681,7 +682,7 @@ fn main() -> ! {
     full_run(&mut m, &mut totals);
     #[cfg(feature = "quant")]
     qrun::quant_run(&mut m, &mut totals);
-    #[cfg(feature = "inference-only")]
+    #[cfg(all(feature = "inference-only", not(feature = "quant")))]
     {
         println!("tinyrnn firmware: keyword-spotting inference only");
         kws_inference(&mut m, &mut totals);

@@ -7,6 +7,8 @@
 //! | `quant_kws` | the quantized keyword-spotting model (`quant_model::KWS_QMODEL`, flash) over the firmware's 8 input frames, whole and with frame 4 measured alone, for the model and for its LSTM alone | the host's (`tests/firmware_quant.rs`) |
 //! | `quant_gru` | the quantized GRU of the same sizes (`KWS_QGRU`) likewise | the host's |
 //!
+//! With `--features quant,inference-only`, `quant_kws` alone.
+//!
 //! Integer arithmetic only: nothing here, nor in the library code it runs, converts to or
 //! from a float (`qemu-check.sh` checks the Cortex-M0 ELF's symbols).
 
@@ -177,8 +179,12 @@ fn gru_phase(m: &mut Markers, totals: &mut Totals) {
 /// Every quantized phase.
 pub fn quant_run(m: &mut Markers, totals: &mut Totals) {
     println!("tinyrnn firmware: quantized inference only (int8 weights, int16 activations, no floating point)");
+    // With `inference-only` too: the quantized keyword-spotting model alone, the twin of the
+    // f32 inference-only build (qemu-check.sh compares their flash).
+    #[cfg(not(feature = "inference-only"))]
     qphase("quant_golden", totals, |t| golden_phase(m, t));
     qphase("quant_kws", totals, |t| kws_phase(m, t));
+    #[cfg(not(feature = "inference-only"))]
     qphase("quant_gru", totals, |t| gru_phase(m, t));
     #[cfg(feature = "demo-float")]
     {
@@ -196,7 +202,7 @@ pub fn quant_run(m: &mut Markers, totals: &mut Totals) {
         qw::QKWS_MACS,
         qw::state_bytes::<qw::KwsQModel>(),
         qw::state_bytes::<qw::GruQModel>(),
-        core::mem::size_of_val(&KWS_QMODEL),
-        core::mem::size_of_val(&KWS_QGRU)
+        core::mem::size_of::<qw::KwsQModel>(),
+        core::mem::size_of::<qw::GruQModel>()
     );
 }
