@@ -16,7 +16,9 @@
 #     output and counts, that its models (KWS_QMODEL, KWS_QGRU) sit in flash, and that its ELF
 #     holds no floating point: no soft-float routine, libm function or float formatting (llvm-nm),
 #     and on the Cortex-M4F no FPU instruction (llvm-objdump); and, on the Cortex-M0, that the
-#     same check finds the one f32 multiplication of --features quant,demo-float.
+#     same check finds the one f32 multiplication of --features quant,demo-float; that the
+#     quantized model alone (--features quant,inference-only, the twin of inference-only)
+#     passes; and that one golden value off by 1 LSB (--features quant,demo-fail) exits with 3.
 # It writes target/qemu-check/report.tsv and report.md (the README's table, the quant build's
 # instruction counts and memory next to the f32 ones), and ends with the instructions per
 # streamed step of the stacked GRU, of the PyTorch GRU and of the quantized models on each
