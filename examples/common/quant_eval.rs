@@ -9,8 +9,8 @@
 //! does; the integer logits are dequantized first, since each has its own scale).
 //!
 //! The hidden-state deviation of a recurrent layer is `max |a_int·2^−15 − a_f32|` over every
-//! test sequence, step and unit: the layer (or the stack of layers below and including it) is
-//! streamed in `f32` and quantized side by side from the same input.
+//! test sequence, step and unit, read from the two streams' states after each step (the same
+//! streams, so it costs no second pass).
 //!
 //! Criterion (`Agreement::ok`): the quantized model may get at most `max(⌊n/100⌋, 1)` fewer of
 //! the `n` test cases right than the `f32` model, i.e. one percentage point, or one case when
@@ -60,13 +60,16 @@ impl Agreement {
     }
 }
 
-/// Streams every test case through `net` and its quantized twin `q` and counts the right and
-/// the differing predictions of the last step.
-pub fn classify<N, const NX: usize, const NY: usize, const T: usize>(
+/// Streams every test case through `net` and its quantized twin `q` side by side, counts the
+/// right and the differing predictions of the last step, and returns with them the largest
+/// deviation of each of `L` hidden states over every case, step and unit: after each step,
+/// `hidden(f32 state, integer state)` gives that step's deviations (see [`dev`]).
+pub fn compare<N, const NX: usize, const NY: usize, const T: usize, const L: usize>(
     net: &N,
     q: &N::Q,
     cases: &[(Seq<NX, T>, usize)],
-) -> Agreement
+    hidden: impl Fn(&N::State, &<N::Q as QStep>::State) -> [f64; L],
+) -> (Agreement, [f64; L])
 where
     N: Quantize<f32> + Step<f32, 1, X = SVector<f32, NX>, Y = SVector<f32, NY>>,
     N::Q: QStep<
@@ -80,6 +83,7 @@ where
         total: cases.len(),
         ..Agreement::default()
     };
+    let mut devs = [0.0_f64; L];
     let (mut fs, mut qs) = (Stream::<f32, N>::new(), QStream::<N::Q>::new());
     for (x, class) in cases {
         fs.reset();
@@ -88,6 +92,9 @@ where
         for xt in x {
             yf = fs.step(net, xt);
             yq = qs.step(q, &q.quantize_input(xt));
+            for (d, step) in devs.iter_mut().zip(hidden(fs.state(), qs.state())) {
+                *d = d.max(step);
+            }
         }
         let yq = q.dequantize_output(&yq);
         let (kf, kq) = (argmax(&yf, 0), argmax(&yq, 0));
@@ -95,33 +102,12 @@ where
         out.q_correct += usize::from(kq == *class);
         out.differ += usize::from(kf != kq);
     }
-    out
+    (out, devs)
 }
 
-/// The largest `|a_int·2^−15 − a_f32|` of the output of `body` (a recurrent layer or a stack
-/// of them, whose output is a hidden state in Q0.15 when quantized) over every sequence, step
-/// and unit, streaming `body` and its quantized twin `q` side by side from the zero state.
-pub fn max_state_dev<'a, B, const NX: usize, const NH: usize, const T: usize>(
-    body: &B,
-    q: &B::Q,
-    seqs: impl IntoIterator<Item = &'a Seq<NX, T>>,
-) -> f64
-where
-    B: Quantize<f32> + Step<f32, 1, X = SVector<f32, NX>, Y = SVector<f32, NH>>,
-    B::Q: QStep<X = SVector<i16, NX>, Y = SVector<i16, NH>, XF = SVector<f32, NX>>,
-{
-    let (mut fs, mut qs) = (Stream::<f32, B>::new(), QStream::<B::Q>::new());
-    let mut dev = 0.0_f64;
-    for x in seqs {
-        fs.reset();
-        qs.reset();
-        for xt in x {
-            let af = fs.step(body, xt);
-            let aq = qs.step(q, &q.quantize_input(xt));
-            for (&f, &i) in af.iter().zip(aq.iter()) {
-                dev = dev.max((f64::from(i) / 32768.0 - f64::from(f)).abs());
-            }
-        }
-    }
-    dev
+/// `max |a_int·2^−15 − a_f32|` over the units of one hidden state.
+pub fn dev<const N: usize>(a_f32: &SVector<f32, N>, a_int: &SVector<i16, N>) -> f64 {
+    a_f32.iter().zip(a_int.iter()).fold(0.0, |m, (&f, &i)| {
+        m.max((f64::from(i) / 32768.0 - f64::from(f)).abs())
+    })
 }
