@@ -87,9 +87,9 @@
 //! About 2.6 s in all (10 seeds × 3 models, each 20 epochs of training and a pass over the
 //! 1029 test series; the 2-layer GRU about 0.08 s per seed), plus about 0.35 s for the
 //! quantisation check (ten GRUs, each streaming the test set in `f32` and in integers; on a
-//! host the integer step is the slower one, about 1.5 µs against 0.3–0.5 µs); `--tune` about 2.5
-//! minutes. A debug build prints the same numbers but takes 5–6 minutes. Test accuracy over
-//! seeds 1–10:
+//! host the integer step is the slower one, about 1.5 µs against 0.3–0.5 µs); `--tune` about
+//! 2.5 minutes. A debug build prints the same numbers but takes 5–6 minutes. Test accuracy
+//! over seeds 1–10:
 //!
 //! | model | params | mean | min | max |
 //! |---|---|---|---|---|
