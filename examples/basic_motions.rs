@@ -334,14 +334,16 @@ fn quant_check(model: &Model, train: &[Case], test: &[Case], f32_correct: u64) -
     let mut ok = true;
     if r.f32_correct as u64 != f32_correct {
         eprintln!(
-            "error: the streamed f32 model gets {} test cases right, Workspace::evaluate {f32_correct}",
+            "error: the streamed f32 model gets {} test cases right, \
+             Workspace::evaluate {f32_correct}",
             r.f32_correct
         );
         ok = false;
     }
     if !r.ok() {
         eprintln!(
-            "error: the quantized model gets {} test cases right, more than {} below the f32 model's {}",
+            "error: the quantized model gets {} test cases right, more than {} below \
+             the f32 model's {}",
             r.q_correct,
             r.allowed_loss(),
             r.f32_correct
