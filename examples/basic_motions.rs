@@ -320,7 +320,7 @@ fn quant_check(model: &Model, train: &[Case], test: &[Case], f32_correct: u64) -
         quant_eval::compare(&net, &q, &test, |s, qs| [quant_eval::dev(&s.0.a, &qs.0.a)]);
     println!(
         "int8/int16 (calibrated on the {} training cases), test set streamed at batch 1: \
-         f32 {:.3} ({}/{}), quantized {:.3} ({}/{}), {} predictions differ\n  \
+         f32 {:.3} ({}/{}), quantized {:.3} ({}/{}), differing predictions {}\n  \
          largest hidden-state deviation |a_int·2^-15 - a_f32| over all test steps: {dev:.4}",
         train.len(),
         r.f32_acc(),
