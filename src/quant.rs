@@ -4,7 +4,7 @@
 //!
 //! Every layer kind that can stream has an integer twin with the same const parameters:
 //! [`QRnn`], [`QLstm`], [`QGru`] (both reset placements), [`QDense`] (identity, ReLU, tanh,
-//! sigmoid), and [`Stack`](crate::Stack)s of them, so a [`Model`](crate::Model) of those
+//! sigmoid), and [`Stack`]s of them, so a [`Model`](crate::Model) of those
 //! layers quantizes to a `Stack` of their twins, checked by the compiler where two layers meet
 //! exactly as the float model is. They run one step at a time ([`QStep`], [`QStream`]), take
 //! no heap, and can be `const`s in flash ([`QStep::write_rust`] writes one).
