@@ -237,10 +237,7 @@ impl<const N_IN: usize, const N_OUT: usize> QAffine<N_IN, N_OUT> {
     /// The accumulators `bias_j + Σ_k w_t[(k, j)]·x_k`.
     #[inline]
     pub(crate) fn acc(&self, x: &SVector<i16, N_IN>) -> [i32; N_OUT] {
-        let mut acc = [0; N_OUT];
-        for (a, &b) in acc.iter_mut().zip(self.bias.iter()) {
-            *a = b;
-        }
+        let [mut acc] = self.bias.data.0;
         kernel::acc_dot(&self.w_t, x, &mut acc);
         acc
     }
@@ -326,10 +323,7 @@ impl<const N_X: usize, const N_A: usize> QGate<N_X, N_A> {
     /// The accumulators `bias_j + Σ_k wx_t[(k, j)]·x_k + Σ_k wa_t[(k, j)]·a_k`.
     #[inline]
     pub(crate) fn acc(&self, x: &SVector<i16, N_X>, a: &SVector<i16, N_A>) -> [i32; N_A] {
-        let mut acc = [0; N_A];
-        for (s, &b) in acc.iter_mut().zip(self.bias.iter()) {
-            *s = b;
-        }
+        let [mut acc] = self.bias.data.0;
         kernel::acc_dot(&self.wx_t, x, &mut acc);
         kernel::acc_dot(&self.wa_t, a, &mut acc);
         acc
@@ -372,11 +366,26 @@ fn requant_all<const N: usize>(
     mult: &SVector<u16, N>,
     shift: &SVector<u8, N>,
 ) -> SVector<i16, N> {
-    let mut out = SVector::<i16, N>::ZEROS;
-    for (((o, &a), &m), &s) in out.iter_mut().zip(acc).zip(mult.iter()).zip(shift.iter()) {
-        *o = fixed::requant(a, m, s);
+    let mut out = [0; N];
+    for (o, r) in out.iter_mut().zip(requantised(acc, mult, shift)) {
+        *o = r;
     }
-    out
+    SVector::from_array_storage(nalgebra::ArrayStorage([out]))
+}
+
+/// `requant(acc_j, mult_j, shift_j)` for `j = 0, 1, …`, over plain arrays (nalgebra's
+/// iterators step through a general strided layout, which costs instructions per element).
+#[inline(always)]
+pub(crate) fn requantised<'a, const N: usize>(
+    acc: &'a [i32; N],
+    mult: &'a SVector<u16, N>,
+    shift: &'a SVector<u8, N>,
+) -> impl Iterator<Item = i16> + 'a {
+    let ([m], [s]) = (&mult.data.0, &shift.data.0);
+    acc.iter()
+        .zip(m)
+        .zip(s)
+        .map(|((&a, &m), &s)| fixed::requant(a, m, s))
 }
 
 fn column_abs_sum<const K: usize, const R: usize>(w: &SMatrix<i8, K, R>, j: usize) -> i64 {

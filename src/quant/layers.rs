@@ -1,7 +1,7 @@
 //! The quantized layers: [`QRnn`], [`QLstm`], [`QGru`], [`QDense`].
 
-use super::fixed::{mul_q15, rshr, sat16, sigmoid_q, tanh_q};
-use super::{QAffine, QGate, QScale, QStep};
+use super::fixed::{mul_q15, requant_raw, rshr, sat16, sigmoid_q, tanh_q};
+use super::{requantised, QAffine, QGate, QScale, QStep};
 use crate::dense::Activation;
 use crate::gru::GruVariant;
 use crate::params::Zeroed;
@@ -172,13 +172,21 @@ impl<const N_X: usize, const N_A: usize> QStep for QLstm<N_X, N_A> {
 
     #[inline]
     fn step(&self, x: &Self::X, state: &mut Self::State, y: &mut Self::Y) {
-        let zf = self.f.apply(x, &state.a);
-        let zi = self.i.apply(x, &state.a);
-        let zc = self.c.apply(x, &state.a);
-        let zo = self.o.apply(x, &state.a);
+        let a = &state.a;
+        let (af, ai) = (self.f.acc(x, a), self.i.acc(x, a));
+        let (ac, ao) = (self.c.acc(x, a), self.o.acc(x, a));
         let frac = (self.c_frac as u32).min(15);
-        let units = zf.iter().zip(zi.iter()).zip(zc.iter()).zip(zo.iter());
-        for ((((&zf, &zi), &zc), &zo), (c, a)) in units.zip(state.c.iter_mut().zip(y.iter_mut())) {
+        let zf = requantised(&af, &self.f.mult, &self.f.shift);
+        let zi = requantised(&ai, &self.i.mult, &self.i.shift);
+        let zc = requantised(&ac, &self.c.mult, &self.c.shift);
+        let zo = requantised(&ao, &self.o.mult, &self.o.shift);
+        let ([c], [out]) = (&mut state.c.data.0, &mut y.data.0);
+        let units = zf
+            .zip(zi)
+            .zip(zc)
+            .zip(zo)
+            .zip(c.iter_mut().zip(out.iter_mut()));
+        for ((((zf, zi), zc), zo), (c, a)) in units {
             let (f, i, g, o) = (sigmoid_q(zf), sigmoid_q(zi), tanh_q(zc), sigmoid_q(zo));
             let kept = rshr(f as i32 * *c as i32, 15);
             let new = rshr(i as i32 * g as i32, 30 - frac);
@@ -270,17 +278,16 @@ impl<const N_X: usize, const N_A: usize, V> QGru<N_X, N_A, V> {
     };
 }
 
-/// `requant` without the `i16` saturation: the value clamped to `±2^16`.
+/// `requant` without the `i16` saturation: each value clamped to `±2^16` instead.
 #[inline(always)]
-fn requant_wide(acc: i32, m: u16, s: u8) -> i32 {
-    let s = (s & 63) as u32;
-    let p = acc as i64 * m as i64;
-    let r = if s == 0 {
-        p
-    } else {
-        (p + (1i64 << (s - 1))) >> s
-    };
-    r.clamp(-65536, 65536) as i32
+fn requantised_wide<'a, const N: usize>(
+    acc: &'a [i32; N],
+    mult: &'a SVector<u16, N>,
+    shift: &'a SVector<u8, N>,
+) -> impl Iterator<Item = i32> + 'a {
+    let ([m], [s]) = (&mult.data.0, &shift.data.0);
+    let it = acc.iter().zip(m).zip(s);
+    it.map(|((&a, &m), &s)| requant_raw(a, m, s).clamp(-65536, 65536))
 }
 
 impl<const N_X: usize, const N_A: usize, V: GruVariant> QStep for QGru<N_X, N_A, V> {
@@ -292,33 +299,32 @@ impl<const N_X: usize, const N_A: usize, V: GruVariant> QStep for QGru<N_X, N_A,
 
     #[inline]
     fn step(&self, x: &Self::X, state: &mut Self::State, y: &mut Self::Y) {
-        let zz = self.z.apply(x, state);
-        let zr = self.r.apply(x, state);
-        let mut r = SVector::<i16, N_A>::ZEROS;
-        for (rj, &v) in r.iter_mut().zip(zr.iter()) {
+        let az = self.z.acc(x, state);
+        let ar = self.r.acc(x, state);
+        let mut r = [0i16; N_A];
+        for (rj, v) in r
+            .iter_mut()
+            .zip(requantised(&ar, &self.r.mult, &self.r.shift))
+        {
             *rj = sigmoid_q(v);
         }
         let nx = self.nx.acc(x);
         let na = if V::RESET_AFTER {
             self.na.acc(state)
         } else {
-            let mut q = SVector::<i16, N_A>::ZEROS;
-            for ((qj, &rj), &aj) in q.iter_mut().zip(r.iter()).zip(state.iter()) {
+            let mut q = [0i16; N_A];
+            let [a] = &state.data.0;
+            for ((qj, &rj), &aj) in q.iter_mut().zip(&r).zip(a) {
                 *qj = mul_q15(rj, aj);
             }
-            self.na.acc(&q)
+            self.na
+                .acc(&SVector::from_array_storage(nalgebra::ArrayStorage([q])))
         };
-        let parts = nx
-            .iter()
-            .zip(na.iter())
-            .zip(self.nx.mult.iter().zip(self.nx.shift.iter()));
-        let parts = parts.zip(self.na.mult.iter().zip(self.na.shift.iter()));
-        let gates = zz.iter().zip(r.iter());
-        for (((((&ax, &aa), (&mx, &sx)), (&ma, &sa)), (&zj, &rj)), (yj, &hj)) in
-            parts.zip(gates).zip(y.iter_mut().zip(state.iter()))
-        {
-            let nx = requant_wide(ax, mx, sx);
-            let na = requant_wide(aa, ma, sa);
+        let parts = requantised_wide(&nx, &self.nx.mult, &self.nx.shift);
+        let parts = parts.zip(requantised_wide(&na, &self.na.mult, &self.na.shift));
+        let gates = requantised(&az, &self.z.mult, &self.z.shift).zip(&r);
+        let ([out], [h]) = (&mut y.data.0, &state.data.0);
+        for (((nx, na), (zj, &rj)), (yj, &hj)) in parts.zip(gates).zip(out.iter_mut().zip(h)) {
             let pre = if V::RESET_AFTER {
                 nx + rshr(rj as i32 * na, 15)
             } else {
