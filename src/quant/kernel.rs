@@ -19,12 +19,7 @@ pub(crate) fn acc_dot<const K: usize, const R: usize>(
     }
     let x = x.as_slice();
     let w = w_t.as_slice();
-    // ARMv6-M (Cortex-M0/M0+/M1; the only Arm without 32-bit atomics, which is how `cfg`
-    // can tell it: rustc sets no `target_feature` for the thumbv* targets): eight low
-    // registers, and `LDRSB` has only a register offset, so four accumulators spill.
-    // Measured: one output at a time costs 7.5 instructions per MAC for a whole LSTM step
-    // there, four at a time 9.4.
-    if cfg!(all(target_arch = "arm", not(target_has_atomic = "32"))) {
+    if ONE_AT_A_TIME {
         one_by_one(w, x, acc);
         return;
     }
@@ -34,29 +29,7 @@ pub(crate) fn acc_dot<const K: usize, const R: usize>(
         let (c01, c23) = wb.split_at(2 * K);
         let (c0, c1) = c01.split_at(K);
         let (c2, c3) = c23.split_at(K);
-        let mut s = [0i32; 4];
-        let mut mac = |w0: i8, w1: i8, w2: i8, w3: i8, xv: i16| {
-            let xv = xv as i32;
-            s[0] = s[0].wrapping_add(w0 as i32 * xv);
-            s[1] = s[1].wrapping_add(w1 as i32 * xv);
-            s[2] = s[2].wrapping_add(w2 as i32 * xv);
-            s[3] = s[3].wrapping_add(w3 as i32 * xv);
-        };
-        // k in fixed chunks of four (unrolled whatever LLVM decides for the whole loop: on
-        // RV32 it keeps the k loop rolled, and the loop's own three instructions then cost
-        // as much as a fourth of the multiply-adds), then the K mod 4 rest.
-        let ((q0, r0), (q1, r1)) = (c0.as_chunks::<4>(), c1.as_chunks::<4>());
-        let ((q2, r2), (q3, r3)) = (c2.as_chunks::<4>(), c3.as_chunks::<4>());
-        let (qx, rx) = x.as_chunks::<4>();
-        for ((((w0, w1), w2), w3), xq) in q0.iter().zip(q1).zip(q2).zip(q3).zip(qx) {
-            for ((((&w0, &w1), &w2), &w3), &xv) in w0.iter().zip(w1).zip(w2).zip(w3).zip(xq) {
-                mac(w0, w1, w2, w3, xv);
-            }
-        }
-        for ((((&w0, &w1), &w2), &w3), &xv) in r0.iter().zip(r1).zip(r2).zip(r3).zip(rx) {
-            mac(w0, w1, w2, w3, xv);
-        }
-        for (a, s) in ab.iter_mut().zip(s) {
+        for (a, s) in ab.iter_mut().zip(dot4_blocked([c0, c1, c2, c3], x)) {
             *a = a.wrapping_add(s);
         }
     }
@@ -66,15 +39,57 @@ pub(crate) fn acc_dot<const K: usize, const R: usize>(
     one_by_one(rest, x, acc.get_mut(done..).unwrap_or(&mut []));
 }
 
+/// ARMv6-M (Cortex-M0/M0+/M1; the only Arm without 32-bit atomics, which is how `cfg` can
+/// tell it: rustc sets no `target_feature` for the thumbv* targets) has eight low registers,
+/// and its `LDRSB` only a register offset, so four accumulators spill: there the kernels run
+/// one output at a time. Measured: 7.5 instructions per MAC for a whole `QLstm<16, 32>`
+/// step that way, 9.4 with four at a time.
+const ONE_AT_A_TIME: bool = cfg!(all(target_arch = "arm", not(target_has_atomic = "32")));
+
+/// The four dot products `Σ_k c_i[k]·x[k]` (`c_i.len() = x.len()`) in one pass over `x`:
+/// each `x[k]` loaded once for the four weights.
+#[inline(always)]
+fn dot4_blocked([c0, c1, c2, c3]: [&[i8]; 4], x: &[i16]) -> [i32; 4] {
+    let mut s = [0i32; 4];
+    let mut mac = |w0: i8, w1: i8, w2: i8, w3: i8, xv: i16| {
+        let xv = xv as i32;
+        s[0] = s[0].wrapping_add(w0 as i32 * xv);
+        s[1] = s[1].wrapping_add(w1 as i32 * xv);
+        s[2] = s[2].wrapping_add(w2 as i32 * xv);
+        s[3] = s[3].wrapping_add(w3 as i32 * xv);
+    };
+    // k in fixed chunks of four (unrolled whatever LLVM decides for the whole loop: on RV32
+    // it keeps the k loop rolled, and the loop's own three instructions then cost as much as
+    // a fourth of the multiply-adds), then the K mod 4 rest.
+    let ((q0, r0), (q1, r1)) = (c0.as_chunks::<4>(), c1.as_chunks::<4>());
+    let ((q2, r2), (q3, r3)) = (c2.as_chunks::<4>(), c3.as_chunks::<4>());
+    let (qx, rx) = x.as_chunks::<4>();
+    for ((((w0, w1), w2), w3), xq) in q0.iter().zip(q1).zip(q2).zip(q3).zip(qx) {
+        for ((((&w0, &w1), &w2), &w3), &xv) in w0.iter().zip(w1).zip(w2).zip(w3).zip(xq) {
+            mac(w0, w1, w2, w3, xv);
+        }
+    }
+    for ((((&w0, &w1), &w2), &w3), &xv) in r0.iter().zip(r1).zip(r2).zip(r3).zip(rx) {
+        mac(w0, w1, w2, w3, xv);
+    }
+    s
+}
+
+/// `Σ_k c[k]·x[k]`.
+#[inline(always)]
+fn dot1(c: &[i8], x: &[i16]) -> i32 {
+    let mut s = 0i32;
+    for (&wv, &xv) in c.iter().zip(x) {
+        s = s.wrapping_add(wv as i32 * xv as i32);
+    }
+    s
+}
+
 /// `acc[j] += Σ_k w[j·K + k]·x[k]`, one output at a time (`K = x.len() > 0`).
 #[inline(always)]
 fn one_by_one(w: &[i8], x: &[i16], acc: &mut [i32]) {
     for (col, a) in w.chunks_exact(x.len()).zip(acc) {
-        let mut s = 0i32;
-        for (&wv, &xv) in col.iter().zip(x) {
-            s = s.wrapping_add(wv as i32 * xv as i32);
-        }
-        *a = a.wrapping_add(s);
+        *a = a.wrapping_add(dot1(col, x));
     }
 }
 
