@@ -299,11 +299,11 @@ mod tests {
             "{acc} {m} {s}"
         );
         let raw = requant_raw(acc, m, s) as i64;
-        if want.abs() <= 1 << 16 {
+        if want.abs() <= 1 << 24 {
             assert_eq!(raw, want, "raw {acc} {m} {s}");
         } else {
             assert!(
-                raw.signum() == want.signum() && raw.abs() >= 1 << 16,
+                raw.signum() == want.signum() && raw.abs() >= 1 << 24,
                 "raw {acc} {m} {s}: {raw} for {want}"
             );
         }
