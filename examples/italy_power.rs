@@ -30,7 +30,7 @@
 //! matrix) over all 1029 test series, `M` at a time (the last batch padded, the padding not
 //! counted). Printed: the first seed's loss per epoch, the table of test accuracies (per seed,
 //! mean, min, max, training + test time per model), the confusion matrix of the best run, the
-//! streaming check, the wall time.
+//! streaming check, the quantized GRU's accuracy (below), the wall time.
 //!
 //! Options: `--seed N` runs the ten seeds N, N+1, …, N+9 (default 1); `--epochs N` and `--lr X`
 //! replace every model's number of epochs and Adam learning rate (defaults: the tuned values
@@ -40,8 +40,19 @@
 //! `Stream::step`, one sample at a time and no tape, and its final logits are compared with
 //! the last step of `Workspace::predict` on the same series with `M` = 1, bit for bit.
 //!
+//! Integer inference: the 2-layer GRU of every seed is quantized (`tinyrnn::quant::quantize`:
+//! int8 weights, int16 activations; calibrated on the 67 training series, each from the zero
+//! state), and every test series is streamed at batch 1 through the `f32` model (`Stream`) and
+//! the quantized one (`QStream`). Printed per seed: both test accuracies, the number of test
+//! series whose predicted class differs, and the largest hidden-state deviation
+//! `|a_int·2^−15 − a_f32|` of the upper GRU over every test series, step and unit; the lower
+//! GRU's over all seeds (`common/quant_eval.rs`).
+//!
 //! Exits non-zero if the 2-layer GRU's mean test accuracy over the ten seeds is below
-//! `MIN_MEAN_ACC` = 0.94, or if any streamed logit differs from the batch one.
+//! `MIN_MEAN_ACC` = 0.94, if any streamed logit differs from the batch one, if a seed's
+//! quantized GRU gets more than one percentage point (10 of 1029 series) fewer test series
+//! right than its `f32` model, or if a seed's streamed `f32` accuracy differs from the batch
+//! evaluation's.
 //!
 //! # How the hyperparameters were chosen (without the test set)
 //!
@@ -74,14 +85,21 @@
 //! # Measured (release, 2-core machine)
 //!
 //! About 2.6 s in all (10 seeds × 3 models, each 20 epochs of training and a pass over the
-//! 1029 test series; the 2-layer GRU about 0.08 s per seed); `--tune` about 2.5 minutes. A
-//! debug build prints the same numbers but takes 5–6 minutes. Test accuracy over seeds 1–10:
+//! 1029 test series; the 2-layer GRU about 0.08 s per seed), plus about 0.35 s for the
+//! quantisation check (ten GRUs, each streaming the test set in `f32` and in integers; on a
+//! host the integer step is the slower one, about 1.5 µs against 0.3–0.5 µs); `--tune` about
+//! 2.5 minutes. A debug build prints the same numbers but takes 5–6 minutes. Test accuracy
+//! over seeds 1–10:
 //!
 //! | model | params | mean | min | max |
 //! |---|---|---|---|---|
 //! | 2-layer GRU | 2514 | 0.9571 | 0.9368 | 0.9640 |
 //! | BiGRU + GRU | 4162 | 0.9582 | 0.9563 | 0.9602 |
 //! | 1-layer LSTM | 1186 | 0.9383 | 0.8970 | 0.9621 |
+//!
+//! The quantized 2-layer GRUs of seeds 1–10: mean test accuracy 0.9572 (`f32`: 0.9571), 1 of
+//! the 10290 predictions differs, largest hidden-state deviation 0.0065 (lower GRU) and 0.020
+//! (upper); seeds 1–30 in `examples/data/QUANTIZATION.md`.
 //!
 //! Over seeds 1–50 (`--seed` 1, 11, 21, 31, 41; first measured to set the threshold, and
 //! again after the short last batch became padding of weight 0 instead of repeated cases): the
@@ -104,11 +122,14 @@ mod args;
 mod exit;
 #[path = "common/progress.rs"]
 mod progress;
+#[path = "common/quant_eval.rs"]
+mod quant_eval;
 #[path = "common/ts.rs"]
 mod ts;
 
-use nalgebra::SMatrix;
+use nalgebra::{SMatrix, SVector};
 use progress::Progress;
+use quant_eval::Seq;
 use std::path::Path;
 use std::time::Instant;
 use tinyrnn::data::{argmax, batches, Batch, Confusion};
@@ -116,7 +137,7 @@ use tinyrnn::init::{Init, Initialize, Rng};
 use tinyrnn::loss::Head;
 use tinyrnn::optim::{Adam, Clip};
 use tinyrnn::train::{Network, Workspace};
-use tinyrnn::{Bidirectional, Concat, Dense, Gru, Lstm, Model, Stack, Stream};
+use tinyrnn::{quant, Bidirectional, Concat, Dense, Gru, Lstm, Model, Stack, Stream};
 
 const T_X: usize = 24; // values per series (one day, hourly)
 const N_Y: usize = 2; // classes
@@ -324,7 +345,7 @@ struct Trial {
 }
 
 /// Trains one model kind on every seed and scores it on the test set. Prints the per-epoch loss
-/// of the first seed if `log`. Returns the results and the first seed's model.
+/// of the first seed if `log`. Returns the results and the trained models, one per seed.
 fn trial<N: Classifier<M>>(
     name: &'static str,
     seeds: &[u64],
@@ -333,10 +354,10 @@ fn trial<N: Classifier<M>>(
     test: &[Case],
     log: bool,
     pb: &Progress,
-) -> Res<(Trial, N)> {
+) -> Res<(Trial, Vec<N>)> {
     let start = Instant::now();
     let mut ws = Workspace::<f32, N, M, T_X>::zeros();
-    let (mut acc, mut confusion, mut first) = (Vec::new(), Vec::new(), None);
+    let (mut acc, mut confusion, mut models) = (Vec::new(), Vec::new(), Vec::new());
     for (i, &seed) in seeds.iter().enumerate() {
         pb.set_message(format!("{name}, seed {seed}"));
         let (lr, epochs) = (recipe.lr, recipe.epochs);
@@ -350,12 +371,11 @@ fn trial<N: Classifier<M>>(
         let c = confusion_of(&mut ws, &model, test)?;
         acc.push(c.accuracy());
         confusion.push(c);
-        first.get_or_insert(model);
+        models.push(model);
         pb.inc(1);
     }
     let secs = start.elapsed().as_secs_f64();
     let params = N::LEN;
-    let first = first.ok_or("no seeds")?;
     Ok((
         Trial {
             name,
@@ -364,7 +384,7 @@ fn trial<N: Classifier<M>>(
             confusion,
             secs,
         },
-        first,
+        models,
     ))
 }
 
@@ -423,7 +443,7 @@ fn run() -> Res<i32> {
         "\n2-layer GRU, seed {}: mean training loss per epoch",
         seeds[0]
     );
-    let (gru, gru_model) = trial::<Gru2>(
+    let (gru, gru_models) = trial::<Gru2>(
         "2-layer GRU",
         &seeds,
         gru_recipe,
@@ -483,7 +503,9 @@ fn run() -> Res<i32> {
     );
     print!("{}", t.confusion[s].with_names(&names));
 
-    let stream_ok = stream_check(&gru_model, seeds[0], &test);
+    let gru_model = gru_models.first().ok_or("no seeds")?;
+    let stream_ok = stream_check(gru_model, seeds[0], &test);
+    let quant_ok = quant_check(&gru_models, &trials[0], &seeds, &train_set, &test)?;
     let (gru_mean, _, _) = stats(&trials[0].acc);
     println!("\nwall time: {:.2} s", start.elapsed().as_secs_f64());
     let mut code = 0;
@@ -497,7 +519,85 @@ fn run() -> Res<i32> {
         eprintln!("error: streaming logits differ from the batch forward pass's");
         code = 1;
     }
+    if !quant_ok {
+        code = 1;
+    }
     Ok(code)
+}
+
+/// Post-training quantisation of the 2-layer GRU of every seed (calibrated on the training
+/// series) and its test accuracy against the `f32` model's, both streamed at batch 1 (see
+/// `common/quant_eval.rs`), with the largest hidden-state deviation of each GRU layer. Prints
+/// a short table; false if a seed's quantized model gets more than one percentage point
+/// (10 series) fewer test series right than its `f32` model, or if the streamed `f32` model's
+/// accuracy differs from the batch evaluation's in `trial`.
+fn quant_check(
+    models: &[Gru2],
+    trial: &Trial,
+    seeds: &[u64],
+    train_set: &[Case],
+    test: &[Case],
+) -> Res<bool> {
+    let seqs = |cases: &[Case]| -> Vec<(Seq<1, T_X>, usize)> {
+        let seq = |x: &[f32; T_X]| core::array::from_fn(|t| SVector::from([x[t]]));
+        cases.iter().map(|(x, c)| (seq(x), *c)).collect()
+    };
+    let (train_set, test) = (seqs(train_set), seqs(test));
+    let (mut runs, mut dev1) = (Vec::new(), 0.0_f64);
+    for model in models {
+        let q = quant::quantize(model, train_set.iter().map(|(x, _)| x))?;
+        let (r, [d1, d2]) = quant_eval::compare(model, &q, &test, |s, qs| {
+            let ((f1, f2), (q1, q2)) = (&s.0, &qs.0);
+            [quant_eval::dev(f1, q1), quant_eval::dev(f2, q2)]
+        });
+        dev1 = dev1.max(d1);
+        runs.push((r, d2));
+    }
+    println!(
+        "\nint8/int16 2-layer GRU (calibrated on the {} training series), test set streamed at \
+         batch 1; largest |a_int·2^-15 - a_f32| of layer 1 over all seeds and steps {dev1:.4}",
+        train_set.len()
+    );
+    let row = |name: &str, v: &mut dyn Iterator<Item = f64>, digits: usize| {
+        let v: Vec<f64> = v.collect();
+        print!("  {name:18}");
+        v.iter().for_each(|a| print!(" {a:>6.digits$}"));
+        println!("   mean {:.4}", stats(&v).0);
+    };
+    row(
+        "f32 accuracy",
+        &mut runs.iter().map(|(r, _)| r.f32_acc()),
+        4,
+    );
+    row("int8/int16", &mut runs.iter().map(|(r, _)| r.q_acc()), 4);
+    row(
+        "predictions differ",
+        &mut runs.iter().map(|(r, _)| r.differ as f64),
+        0,
+    );
+    row("layer-2 max dev", &mut runs.iter().map(|&(_, d)| d), 4);
+    let mut ok = true;
+    for ((r, _), (&seed, &acc)) in runs.iter().zip(seeds.iter().zip(&trial.acc)) {
+        if r.f32_correct as f64 != (acc * r.total as f64).round() {
+            eprintln!(
+                "error: seed {seed}: the streamed f32 model's test accuracy {:.4} differs from \
+                 Workspace::evaluate's {acc:.4}",
+                r.f32_acc()
+            );
+            ok = false;
+        }
+        if !r.ok() {
+            eprintln!(
+                "error: seed {seed}: the quantized model gets {} test series right, more than {} \
+                 below the f32 model's {}",
+                r.q_correct,
+                r.allowed_loss(),
+                r.f32_correct
+            );
+            ok = false;
+        }
+    }
+    Ok(ok)
 }
 
 /// Streams every test series through the trained 2-layer GRU one sample at a time

@@ -4,7 +4,7 @@
 //!
 //! Every layer kind that can stream has an integer twin with the same const parameters:
 //! [`QRnn`], [`QLstm`], [`QGru`] (both reset placements), [`QDense`] (identity, ReLU, tanh,
-//! sigmoid), and [`Stack`](crate::Stack)s of them, so a [`Model`](crate::Model) of those
+//! sigmoid), and [`Stack`]s of them, so a [`Model`](crate::Model) of those
 //! layers quantizes to a `Stack` of their twins, checked by the compiler where two layers meet
 //! exactly as the float model is. They run one step at a time ([`QStep`], [`QStream`]), take
 //! no heap, and can be `const`s in flash ([`QStep::write_rust`] writes one).
@@ -243,10 +243,7 @@ impl<const N_IN: usize, const N_OUT: usize> QAffine<N_IN, N_OUT> {
     /// The accumulators `bias_j + Σ_k w_t[(k, j)]·x_k`.
     #[inline]
     pub(crate) fn acc(&self, x: &SVector<i16, N_IN>) -> [i32; N_OUT] {
-        let mut acc = [0; N_OUT];
-        for (a, &b) in acc.iter_mut().zip(self.bias.iter()) {
-            *a = b;
-        }
+        let [mut acc] = self.bias.data.0;
         kernel::acc_dot(&self.w_t, x, &mut acc);
         acc
     }
@@ -286,9 +283,15 @@ impl<const N_IN: usize, const N_OUT: usize> QAffine<N_IN, N_OUT> {
     /// assert!(f.validate("f").is_err()); // i32::MAX + 32767 overflows
     /// ```
     pub fn validate(&self, what: &'static str) -> Result<(), crate::Error> {
-        validate_rows(what, &self.bias, &self.shift, |j| {
-            column_abs_sum(&self.w_t, j)
-        })?;
+        // Column j holds row j's N_IN weights (none when N_IN = 0: every sum is 0).
+        let sums = self.w_t.as_slice().chunks_exact(N_IN.max(1));
+        let sums = sums.map(|c| c.iter().map(|&v| (v as i64).abs()).sum::<i64>());
+        validate_rows(
+            what,
+            &self.bias,
+            &self.shift,
+            sums.chain(core::iter::repeat(0)),
+        )?;
         check_weights(what, self.w_t.as_slice())
     }
 }
@@ -340,15 +343,19 @@ impl<const N_X: usize, const N_A: usize> QGate<N_X, N_A> {
     /// ```
     #[inline]
     pub fn apply(&self, x: &SVector<i16, N_X>, a: &SVector<i16, N_A>) -> SVector<i16, N_A> {
-        let ax = self.x.acc(x);
-        let aa = self.a.acc(a);
-        let mut out = SVector::<i16, N_A>::ZEROS;
-        let px = self.x.mult.iter().zip(self.x.shift.iter());
-        let pa = self.a.mult.iter().zip(self.a.shift.iter());
-        for ((((o, &vx), &va), (&mx, &sx)), (&ma, &sa)) in
-            out.iter_mut().zip(&ax).zip(&aa).zip(px).zip(pa)
-        {
-            *o = fixed::sat16(fixed::requant_wide(vx, mx, sx) + fixed::requant_wide(va, ma, sa));
+        SVector::from_array_storage(nalgebra::ArrayStorage([self.pre(x, a)]))
+    }
+
+    /// [`QGate::apply`] into a plain array (nalgebra's iterators cost instructions per
+    /// element on the microcontrollers).
+    #[inline]
+    pub(crate) fn pre(&self, x: &SVector<i16, N_X>, a: &SVector<i16, N_A>) -> [i16; N_A] {
+        let (ax, aa) = (self.x.acc(x), self.a.acc(a));
+        let px = requantised_wide(&ax, &self.x.mult, &self.x.shift);
+        let pa = requantised_wide(&aa, &self.a.mult, &self.a.shift);
+        let mut out = [0; N_A];
+        for ((o, vx), va) in out.iter_mut().zip(px).zip(pa) {
+            *o = fixed::sat16(vx + va);
         }
         out
     }
@@ -374,25 +381,50 @@ fn requant_all<const N: usize>(
     mult: &SVector<u16, N>,
     shift: &SVector<u8, N>,
 ) -> SVector<i16, N> {
-    let mut out = SVector::<i16, N>::ZEROS;
-    for (((o, &a), &m), &s) in out.iter_mut().zip(acc).zip(mult.iter()).zip(shift.iter()) {
-        *o = fixed::requant(a, m, s);
+    let mut out = [0; N];
+    for (o, r) in out.iter_mut().zip(requantised(acc, mult, shift)) {
+        *o = r;
     }
-    out
+    SVector::from_array_storage(nalgebra::ArrayStorage([out]))
 }
 
-fn column_abs_sum<const K: usize, const R: usize>(w: &SMatrix<i8, K, R>, j: usize) -> i64 {
-    w.column(j).iter().map(|&v| (v as i64).abs()).sum()
+/// `requant(acc_j, mult_j, shift_j)` for `j = 0, 1, …`, over plain arrays (nalgebra's
+/// iterators step through a general strided layout, which costs instructions per element).
+#[inline(always)]
+pub(crate) fn requantised<'a, const N: usize>(
+    acc: &'a [i32; N],
+    mult: &'a SVector<u16, N>,
+    shift: &'a SVector<u8, N>,
+) -> impl Iterator<Item = i16> + 'a {
+    let ([m], [s]) = (&mult.data.0, &shift.data.0);
+    acc.iter()
+        .zip(m)
+        .zip(s)
+        .map(|((&a, &m), &s)| fixed::requant(a, m, s))
+}
+
+/// [`fixed::requant_wide`] for `j = 0, 1, …`, over plain arrays.
+#[inline(always)]
+pub(crate) fn requantised_wide<'a, const N: usize>(
+    acc: &'a [i32; N],
+    mult: &'a SVector<u16, N>,
+    shift: &'a SVector<u8, N>,
+) -> impl Iterator<Item = i32> + 'a {
+    let ([m], [s]) = (&mult.data.0, &shift.data.0);
+    acc.iter()
+        .zip(m)
+        .zip(s)
+        .map(|((&a, &m), &s)| fixed::requant_wide(a, m, s))
 }
 
 fn validate_rows<const N: usize>(
     what: &'static str,
     bias: &SVector<i32, N>,
     shift: &SVector<u8, N>,
-    abs_sum: impl Fn(usize) -> i64,
+    abs_sums: impl Iterator<Item = i64>,
 ) -> Result<(), crate::Error> {
-    for (j, (&b, &s)) in bias.iter().zip(shift.iter()).enumerate() {
-        if (b as i64).abs() + 32768 * abs_sum(j) > i32::MAX as i64 {
+    for (j, ((&b, &s), abs_sum)) in bias.iter().zip(shift.iter()).zip(abs_sums).enumerate() {
+        if (b as i64).abs() + 32768 * abs_sum > i32::MAX as i64 {
             return Err(crate::Error::Quantization {
                 what,
                 index: j,

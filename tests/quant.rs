@@ -713,9 +713,17 @@ fn quantize_rejects_what_the_scheme_cannot_represent() {
         matches!(e, Error::NonFinite { what: "lstm.o", .. }),
         "{e:?}"
     );
-    // A bias so large against the row's weights that the accumulator could overflow i32.
+    // A bias huge against the row's weights still fits (the row scale is at least |b|/2^29):
+    // the unit saturates, as the float one does.
+    let mut big = rnn;
+    big.ba[2] = 1e6;
+    let q = quant::quantize(&big, calibration()).expect("a large bias quantizes");
+    let mut s = QStream::new();
+    let y = s.step(&q, &q.quantize_input(&calibration()[0][0]));
+    assert_eq!(y[2], 32767, "tanh(1e6) = 1");
+    // A bias beyond what any row scale can requantise (the multiplier would reach 2^16).
     let mut bad = rnn;
-    bad.ba[2] = 1e6;
+    bad.ba[2] = 1e10;
     let e = quant::quantize(&bad, calibration()).unwrap_err();
     assert!(
         matches!(

@@ -39,8 +39,10 @@ pub const fn rshr(v: i32, s: u32) -> i32 {
     if s == 0 {
         v
     } else {
-        // v + 2^(s−1) can exceed i32 only for v within 2^(s−1) of i32::MAX; widen for it.
-        ((v as i64 + (1i64 << (s - 1))) >> s) as i32
+        // ⌊(v + 2^(s−1)) / 2^s⌋ = ⌊(q + 1) / 2⌋ with q = ⌊v / 2^(s−1)⌋, and
+        // ⌊(q + 1) / 2⌋ = (q >> 1) + (q & 1): no sum that could leave i32, no 64 bits.
+        let q = v >> (s - 1);
+        (q >> 1) + (q & 1)
     }
 }
 
@@ -60,19 +62,44 @@ pub const fn rshr(v: i32, s: u32) -> i32 {
 /// ```
 #[inline(always)]
 pub const fn requant(acc: i32, m: u16, s: u8) -> i16 {
+    sat16(requant_raw(acc, m, s))
+}
+
+/// `r = ⌊(acc·m + 2^(s−1)) / 2^s⌋` (`s` modulo 64) in 32-bit arithmetic only: exactly `r`
+/// whenever `|r| ≤ 2^24`, and otherwise a value of the same sign and of magnitude at least
+/// `2^24`, so `sat16` of it is [`requant`] and clamping it to `±2^24` is [`requant_wide`].
+/// No 64-bit multiply (the Cortex-M0 has only `MULS`, 32×32→32).
+///
+/// With `acc = hi·2^16 + lo` (`lo ∈ [0, 2^16)`): `acc·m = v·2^16 + l`, where
+/// `v = hi·m + ⌊lo·m / 2^16⌋` and `l = lo·m mod 2^16`; `|hi·m| ≤ 2^15·(2^16 − 1)`, so `v`
+/// fits `i32` (at most `2^31 − 2^15`). Then, for `s ≥ 17` (`t = s − 16`),
+/// `r = ⌊(v + 2^(t−1)) / 2^t⌋ = (⌊v / 2^(t−1)⌋ + 1) >> 1` (`l` cannot carry into the
+/// rounding bit), where `⌊v / 2^k⌋ = v >> 31` for every `k ≥ 31`; for `s = 16`,
+/// `r = v + ((l + 2^15) >> 16)`; for `s < 16`, `r = v·2^(16−s) + ((l + 2^(s−1)) >> s)`, with
+/// `v` first clamped to `[−2^(s+8) − 1, 2^(s+8)]` (so the shifted value stays within
+/// `±2^24 + 2^16`), which changes only results beyond `±2^24`.
+#[inline(always)]
+pub(crate) const fn requant_raw(acc: i32, m: u16, s: u8) -> i32 {
     let s = (s & 63) as u32;
-    let p = acc as i64 * m as i64;
-    let r = if s == 0 {
-        p
+    let lo = (acc as u32 & 0xffff) * m as u32;
+    let v = (acc >> 16) * m as i32 + (lo >> 16) as i32;
+    let l = lo & 0xffff;
+    if s > 16 {
+        let k = if s - 17 > 31 { 31 } else { s - 17 };
+        ((v >> k) + 1) >> 1
+    } else if s == 16 {
+        v + ((l + 0x8000) >> 16) as i32
     } else {
-        (p + (1i64 << (s - 1))) >> s
-    };
-    if r > i16::MAX as i64 {
-        i16::MAX
-    } else if r < i16::MIN as i64 {
-        i16::MIN
-    } else {
-        r as i16
+        let b = 1i32 << (s + 8);
+        let v = if v > b {
+            b
+        } else if v < -b - 1 {
+            -b - 1
+        } else {
+            v
+        };
+        let round = if s == 0 { 0 } else { 1u32 << (s - 1) };
+        (v << (16 - s)) + ((l + round) >> s) as i32
     }
 }
 
@@ -88,20 +115,30 @@ pub const fn requant(acc: i32, m: u16, s: u8) -> i16 {
 /// ```
 #[inline(always)]
 pub const fn requant_wide(acc: i32, m: u16, s: u8) -> i32 {
-    let s = (s & 63) as u32;
-    let p = acc as i64 * m as i64;
-    let r = if s == 0 {
-        p
-    } else {
-        (p + (1i64 << (s - 1))) >> s
-    };
+    let r = requant_raw(acc, m, s);
     if r > 1 << 24 {
         1 << 24
     } else if r < -(1 << 24) {
         -(1 << 24)
     } else {
-        r as i32
+        r
     }
+}
+
+/// `⌊(g·v + 2^14) / 2^15⌋` for a Q0.15 gate `g` and a wide value `|v| ≤ 2^24` (a GRU's
+/// `r·na`), exactly, in 32-bit arithmetic: with `v = h·2^15 + l` (`l ∈ [0, 2^15)`),
+/// `g·v + 2^14 = g·h·2^15 + (g·l + 2^14)`, and both products fit `i32`.
+///
+/// # Example
+/// ```
+/// use tinyrnn::quant::fixed::mul_q15_wide;
+/// assert_eq!(mul_q15_wide(16384, 1 << 24), 1 << 23); // ½·2^24
+/// assert_eq!(mul_q15_wide(16384, -3), -1);           // −1.5 → −1
+/// ```
+#[inline(always)]
+pub const fn mul_q15_wide(g: i16, v: i32) -> i32 {
+    let (h, l) = (v >> 15, v & 0x7fff);
+    g as i32 * h + ((g as i32 * l + (1 << 14)) >> 15)
 }
 
 /// `round(32768·tanh(j/64))`, capped at 32767, for `j = 0..=512`: `tanh` on `[0, 8]` in steps
@@ -236,4 +273,115 @@ pub fn sigmoid_q(x: i16) -> i16 {
 #[inline(always)]
 pub const fn mul_q15(a: i16, b: i16) -> i16 {
     sat16(rshr(a as i32 * b as i32, 15))
+}
+
+#[cfg(test)]
+mod tests {
+    //! `requant` and `rshr` (32-bit arithmetic) against the spec's formulas in 64 bits.
+    use super::{requant, requant_raw, rshr};
+    use proptest::prelude::*;
+
+    fn requant_ref(acc: i32, m: u16, s: u8) -> i64 {
+        let s = (s & 63) as u32;
+        let p = acc as i64 * m as i64;
+        if s == 0 {
+            p
+        } else {
+            (p + (1i64 << (s - 1))) >> s
+        }
+    }
+
+    fn check(acc: i32, m: u16, s: u8) {
+        let want = requant_ref(acc, m, s);
+        assert_eq!(
+            requant(acc, m, s) as i64,
+            want.clamp(-32768, 32767),
+            "{acc} {m} {s}"
+        );
+        let raw = requant_raw(acc, m, s) as i64;
+        if want.abs() <= 1 << 24 {
+            assert_eq!(raw, want, "raw {acc} {m} {s}");
+        } else {
+            assert!(
+                raw.signum() == want.signum() && raw.abs() >= 1 << 24,
+                "raw {acc} {m} {s}: {raw} for {want}"
+            );
+        }
+    }
+
+    /// Values around every power of two, and the ends of `i32`.
+    fn edges() -> Vec<i32> {
+        let mut v = vec![0, 1, -1, i32::MAX, i32::MIN, i32::MAX - 1, i32::MIN + 1];
+        for k in 0..31 {
+            for d in [-2i64, -1, 0, 1, 2] {
+                for sign in [1i64, -1] {
+                    v.push(
+                        (sign * ((1i64 << k) + d)).clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+                    );
+                }
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn requant_matches_the_64_bit_formula_on_edges() {
+        let ms = [
+            0u16, 1, 2, 3, 255, 256, 0x7fff, 0x8000, 0x8001, 0xaaaa, 0xc000, 0xfffe, 0xffff,
+        ];
+        let accs = edges();
+        for s in 0..=255u8 {
+            for &m in &ms {
+                for &acc in &accs {
+                    check(acc, m, s);
+                }
+            }
+        }
+        // Every multiplier, a spread of accumulators, every shift up to 63.
+        for m in 0..=u16::MAX {
+            for s in 0..64u8 {
+                for acc in [
+                    i32::MIN,
+                    -(1 << 20) - 7,
+                    -32769,
+                    -1,
+                    0,
+                    40_000,
+                    123_456_789,
+                    i32::MAX,
+                ] {
+                    check(acc, m, s);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rshr_matches_the_64_bit_formula() {
+        for s in 0..40u32 {
+            for v in edges() {
+                let sm = s & 31;
+                let want = if sm == 0 {
+                    v as i64
+                } else {
+                    (v as i64 + (1i64 << (sm - 1))) >> sm
+                };
+                assert_eq!(rshr(v, s) as i64, want, "{v} {s}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn requant_matches_the_64_bit_formula(acc: i32, m: u16, s in 0u8..64) {
+            check(acc, m, s);
+        }
+
+        #[test]
+        fn rshr_matches_the_64_bit_formula_random(v: i32, s in 0u32..32) {
+            let want = if s == 0 { v as i64 } else { (v as i64 + (1i64 << (s - 1))) >> s };
+            prop_assert_eq!(rshr(v, s) as i64, want);
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! The quantized layers: [`QRnn`], [`QLstm`], [`QGru`], [`QDense`].
 
-use super::fixed::{mul_q15, requant_wide, rshr, sat16, sigmoid_q, tanh_q};
-use super::{QAffine, QGate, QScale, QStep};
+use super::fixed::{mul_q15, mul_q15_wide, rshr, sat16, sigmoid_q, tanh_q};
+use super::{requantised_wide, QAffine, QGate, QScale, QStep};
 use crate::dense::Activation;
 use crate::gru::GruVariant;
 use crate::params::Zeroed;
@@ -173,13 +173,13 @@ impl<const N_X: usize, const N_A: usize> QStep for QLstm<N_X, N_A> {
 
     #[inline]
     fn step(&self, x: &Self::X, state: &mut Self::State, y: &mut Self::Y) {
-        let zf = self.f.apply(x, &state.a);
-        let zi = self.i.apply(x, &state.a);
-        let zc = self.c.apply(x, &state.a);
-        let zo = self.o.apply(x, &state.a);
+        let a = &state.a;
+        let (zf, zi) = (self.f.pre(x, a), self.i.pre(x, a));
+        let (zc, zo) = (self.c.pre(x, a), self.o.pre(x, a));
         let frac = (self.c_frac as u32).min(15);
-        let units = zf.iter().zip(zi.iter()).zip(zc.iter()).zip(zo.iter());
-        for ((((&zf, &zi), &zc), &zo), (c, a)) in units.zip(state.c.iter_mut().zip(y.iter_mut())) {
+        let ([c], [out]) = (&mut state.c.data.0, &mut y.data.0);
+        let units = zf.iter().zip(&zi).zip(&zc).zip(&zo);
+        for ((((&zf, &zi), &zc), &zo), (c, a)) in units.zip(c.iter_mut().zip(out.iter_mut())) {
             let (f, i, g, o) = (sigmoid_q(zf), sigmoid_q(zi), tanh_q(zc), sigmoid_q(zo));
             let kept = rshr(f as i32 * *c as i32, 15);
             let new = rshr(i as i32 * g as i32, 30 - frac);
@@ -278,37 +278,31 @@ impl<const N_X: usize, const N_A: usize, V: GruVariant> QStep for QGru<N_X, N_A,
 
     #[inline]
     fn step(&self, x: &Self::X, state: &mut Self::State, y: &mut Self::Y) {
-        let zz = self.z.apply(x, state);
-        let zr = self.r.apply(x, state);
-        let mut r = SVector::<i16, N_A>::ZEROS;
-        for (rj, &v) in r.iter_mut().zip(zr.iter()) {
-            *rj = sigmoid_q(v);
+        let zz = self.z.pre(x, state);
+        let mut r = self.r.pre(x, state);
+        for rj in r.iter_mut() {
+            *rj = sigmoid_q(*rj);
         }
         let nx = self.n.x.acc(x);
         let na = if V::RESET_AFTER {
             self.n.a.acc(state)
         } else {
-            let mut q = SVector::<i16, N_A>::ZEROS;
-            for ((qj, &rj), &aj) in q.iter_mut().zip(r.iter()).zip(state.iter()) {
+            let mut q = [0i16; N_A];
+            let [a] = &state.data.0;
+            for ((qj, &rj), &aj) in q.iter_mut().zip(&r).zip(a) {
                 *qj = mul_q15(rj, aj);
             }
-            self.n.a.acc(&q)
+            self.n
+                .a
+                .acc(&SVector::from_array_storage(nalgebra::ArrayStorage([q])))
         };
-        let (x, a) = (&self.n.x, &self.n.a);
-        let parts = nx
-            .iter()
-            .zip(na.iter())
-            .zip(x.mult.iter().zip(x.shift.iter()));
-        let parts = parts.zip(a.mult.iter().zip(a.shift.iter()));
-        let gates = zz.iter().zip(r.iter());
-        for (((((&ax, &aa), (&mx, &sx)), (&ma, &sa)), (&zj, &rj)), (yj, &hj)) in
-            parts.zip(gates).zip(y.iter_mut().zip(state.iter()))
-        {
-            let nx = requant_wide(ax, mx, sx);
-            let na = requant_wide(aa, ma, sa);
+        let parts = requantised_wide(&nx, &self.n.x.mult, &self.n.x.shift);
+        let parts = parts.zip(requantised_wide(&na, &self.n.a.mult, &self.n.a.shift));
+        let gates = zz.iter().zip(&r);
+        let ([out], [h]) = (&mut y.data.0, &state.data.0);
+        for (((nx, na), (&zj, &rj)), (yj, &hj)) in parts.zip(gates).zip(out.iter_mut().zip(h)) {
             let pre = if V::RESET_AFTER {
-                // |na| ≤ 2^24: the product needs 40 bits.
-                nx + ((rj as i64 * na as i64 + (1 << 14)) >> 15) as i32
+                nx + mul_q15_wide(rj, na)
             } else {
                 nx + na
             };

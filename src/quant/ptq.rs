@@ -382,11 +382,10 @@ fn affine<T: Real, const N_IN: usize, const N_OUT: usize>(
         let scaled = |k: usize| w[(j, k)].as_f64() * x_scale.scale[(k, 0)] as f64;
         let wmax = (0..N_IN).map(|k| scaled(k).abs()).fold(0.0, f64::max);
         let bj = b[(j, 0)].as_f64();
-        let s_row = if wmax > 0.0 {
-            wmax / 127.0
-        } else {
-            bj.abs() / (1u64 << 20) as f64
-        };
+        // At least |b|/2^29, so that the bias fits the accumulator beside the products even
+        // when the row's weights are tiny next to it (its resolution is then still 2^−29 of
+        // the bias, far below an output step).
+        let s_row = (wmax / 127.0).max(bj.abs() / (1u64 << 29) as f64);
         if s_row == 0.0 {
             continue; // all zero: the row stays 0 (multiplier 0)
         }
