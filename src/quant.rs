@@ -241,7 +241,12 @@ pub struct QAffine<const N_IN: usize, const N_OUT: usize> {
 
 impl<const N_IN: usize, const N_OUT: usize> QAffine<N_IN, N_OUT> {
     /// The accumulators `bias_j + Σ_k w_t[(k, j)]·x_k`.
-    #[inline]
+    ///
+    /// Always inlined: out of line, the array goes through two 128-byte copies per call (the
+    /// bias in, the result out through the return slot), 0.3 instructions per MAC of a
+    /// `QLstm<16, 32>` step on the Cortex-M4 (measured in QEMU: 28,127 → 26,239 instructions;
+    /// the M3, M0 and RV32 gain 1-4 % too).
+    #[inline(always)]
     pub(crate) fn acc(&self, x: &SVector<i16, N_IN>) -> [i32; N_OUT] {
         let [mut acc] = self.bias.data.0;
         kernel::acc_dot(&self.w_t, x, &mut acc);
