@@ -71,7 +71,6 @@ mod svg_chart;
 #[path = "common/ts.rs"]
 mod ts;
 
-use core::marker::PhantomData;
 use nalgebra::SVector;
 use progress::Progress;
 use quant_eval::Seq;
@@ -82,7 +81,7 @@ use tinyrnn::data::{batches, Batch, Confusion};
 use tinyrnn::init::{Init, Rng};
 use tinyrnn::optim::{Adam, Clip};
 use tinyrnn::train::LstmWorkspace;
-use tinyrnn::{quant, Dense, Lstm, LstmParams, Stack};
+use tinyrnn::{quant, Dense, Lstm, LstmParams};
 
 const N_X: usize = 6; // channels
 const N_Y: usize = 4; // classes
@@ -276,40 +275,13 @@ fn run() -> Res<i32> {
     Ok(0)
 }
 
-/// The notebook model's weights as layers.
-fn as_net(p: &Model) -> Net {
-    let lstm = Lstm {
-        wfa: p.wfa,
-        wfx: p.wfx,
-        bf: p.bf,
-        wia: p.wia,
-        wix: p.wix,
-        bi: p.bi,
-        wca: p.wca,
-        wcx: p.wcx,
-        bc: p.bc,
-        woa: p.woa,
-        wox: p.wox,
-        bo: p.bo,
-    };
-    let head = Dense {
-        w: p.wy,
-        b: p.by,
-        activation: PhantomData,
-    };
-    Stack {
-        lower: lstm,
-        upper: head,
-    }
-}
-
 /// Post-training quantisation (calibrated on the training cases) and its test accuracy
 /// against the `f32` model's, both streamed at batch 1 (see `common/quant_eval.rs`). Prints two
 /// lines; false if the quantized model loses more than one test case (one case is 2.5
 /// percentage points here), or if the streamed `f32` model's count of right cases differs
 /// from `Workspace::evaluate`'s (`f32_correct`).
 fn quant_check(model: &Model, train: &[Case], test: &[Case], f32_correct: u64) -> Res<bool> {
-    let net = as_net(model);
+    let net: Net = model.to_model();
     let seqs = |cases: &[Case]| -> Vec<(Seq<N_X, T_X>, usize)> {
         let seq = |x: &[[f32; N_X]; T_X]| core::array::from_fn(|t| SVector::from(x[t]));
         cases.iter().map(|(x, c)| (seq(x), *c)).collect()

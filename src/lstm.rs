@@ -539,6 +539,49 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> LstmParams<T
         p
     }
 
+    /// The same model as a composition of layers, `Model<Lstm, Dense>` (the cell's weights,
+    /// and `Wy`, `by` as the output layer): what `Workspace`, `Stream`, the importers and
+    /// [`quant::quantize`](crate::quant::quantize) take. Its logits are this model's
+    /// `Wy·a⟨t⟩ + by` bit for bit (`tests/layers.rs`); the softmax is the loss's.
+    ///
+    /// # Example
+    /// ```
+    /// use nalgebra::SVector;
+    /// use tinyrnn::init::{Init, Rng};
+    /// use tinyrnn::{quant, LstmParams};
+    ///
+    /// let p = LstmParams::<f32, 2, 8, 3>::init(&Init::default(), &mut Rng::new(4));
+    /// let net = p.to_model();
+    /// assert_eq!((net.lower.wcx, net.upper.w), (p.wcx, p.wy));
+    /// let q = quant::quantize(&net, &[[SVector::from([0.5_f32, -1.0]); 6]])?;
+    /// # Ok::<(), tinyrnn::Error>(())
+    /// ```
+    pub const fn to_model(
+        &self,
+    ) -> crate::Model<crate::Lstm<T, N_X, N_A>, crate::Dense<T, N_A, N_Y>> {
+        crate::Stack {
+            lower: crate::Lstm {
+                wfa: self.wfa,
+                wfx: self.wfx,
+                bf: self.bf,
+                wia: self.wia,
+                wix: self.wix,
+                bi: self.bi,
+                wca: self.wca,
+                wcx: self.wcx,
+                bc: self.bc,
+                woa: self.woa,
+                wox: self.wox,
+                bo: self.bo,
+            },
+            upper: crate::Dense {
+                w: self.wy,
+                b: self.by,
+                activation: core::marker::PhantomData,
+            },
+        }
+    }
+
     /// [`LstmParams::init`] in place: overwrites every parameter with exactly the values
     /// `init` returns for the same recipe and generator state, without a copy on the stack
     /// (a device can initialise a `static` model).

@@ -331,6 +331,36 @@ impl<T: Real, const N_X: usize, const N_A: usize, const N_Y: usize> RnnParams<T,
         p
     }
 
+    /// The same model as a composition of layers, `Model<Rnn, Dense>` (the cell's weights,
+    /// and `Wya`, `by` as the output layer): what `Workspace`, `Stream`, the importers and
+    /// [`quant::quantize`](crate::quant::quantize) take.
+    ///
+    /// # Example
+    /// ```
+    /// use tinyrnn::init::{Init, Rng};
+    /// use tinyrnn::RnnParams;
+    ///
+    /// let p = RnnParams::<f64, 3, 5, 2>::init(&Init::default(), &mut Rng::new(4));
+    /// let net = p.to_model();
+    /// assert_eq!((net.lower.waa, net.upper.w), (p.waa, p.wya));
+    /// ```
+    pub const fn to_model(
+        &self,
+    ) -> crate::Model<crate::Rnn<T, N_X, N_A>, crate::Dense<T, N_A, N_Y>> {
+        crate::Stack {
+            lower: crate::Rnn {
+                wax: self.wax,
+                waa: self.waa,
+                ba: self.ba,
+            },
+            upper: crate::Dense {
+                w: self.wya,
+                b: self.by,
+                activation: core::marker::PhantomData,
+            },
+        }
+    }
+
     /// [`RnnParams::init`] in place: overwrites every parameter with exactly the values
     /// `init` returns for the same recipe and generator state, without a copy on the stack.
     ///

@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use tinyrnn::init::{Init, Initialize, Rng};
 use tinyrnn::quant::{self, QStep};
-use tinyrnn::{Dense, Gru, Lstm, LstmParams, Model, Stream};
+use tinyrnn::{Dense, Gru, Lstm, Model, Stream};
 use workload::{K_NA, K_NX, K_NY, K_TX};
 
 /// The float keyword-spotting model as a streaming `Model` (its output layer yields logits).
@@ -46,31 +46,6 @@ const CAL_LEN: usize = 32;
 const LOGIT_TOL: f32 = 0.02;
 /// Largest |quantized GRU state − float GRU state| allowed (states in (−1, 1)).
 const STATE_TOL: f32 = 0.01;
-
-/// `LstmParams` (the gates and the output layer in one struct) as `Model<Lstm, Dense>`.
-fn kws_f32(p: &LstmParams<f32, K_NX, K_NA, K_NY>) -> KwsF32 {
-    KwsF32 {
-        lower: Lstm {
-            wfa: p.wfa,
-            wfx: p.wfx,
-            bf: p.bf,
-            wia: p.wia,
-            wix: p.wix,
-            bi: p.bi,
-            wca: p.wca,
-            wcx: p.wcx,
-            bc: p.bc,
-            woa: p.woa,
-            wox: p.wox,
-            bo: p.bo,
-        },
-        upper: Dense {
-            w: p.wy,
-            b: p.by,
-            activation: Default::default(),
-        },
-    }
-}
 
 fn calibration() -> Vec<[SVector<f32, K_NX>; CAL_LEN]> {
     let mut rng = Rng::new(CAL_SEED);
@@ -114,7 +89,7 @@ fn expr(q: &impl QStep) -> String {
 }
 
 fn generate() -> String {
-    let kws = kws_f32(&workload::kws_model());
+    let kws: KwsF32 = workload::kws_model().to_model();
     let gru = Gru::<f32, K_NX, K_NA>::init(&Init::default(), &mut Rng::new(GRU_SEED));
     let cal = calibration();
     let qkws: qworkload::KwsQModel = quant::quantize(&kws, &cal).unwrap();

@@ -541,13 +541,7 @@ fn one_layer_lstm_model_equals_notebook_lstm() {
     type Net = Model<Lstm<f64, N_X, N_A>, Dense<f64, N_A, N_Y>>;
     let mut rng = Rng::new(51);
     let mut nb: LstmParams<f64, N_X, N_A, N_Y> = random_params(&mut rng, 0.7);
-    let mut net = Net::zeros();
-    let l = &mut net.lower;
-    (l.wfa, l.wfx, l.bf) = (nb.wfa, nb.wfx, nb.bf);
-    (l.wia, l.wix, l.bi) = (nb.wia, nb.wix, nb.bi);
-    (l.wca, l.wcx, l.bc) = (nb.wca, nb.wcx, nb.bc);
-    (l.woa, l.wox, l.bo) = (nb.woa, nb.wox, nb.bo);
-    (net.upper.w, net.upper.b) = (nb.wy, nb.by);
+    let mut net: Net = nb.to_model();
     let data = NotebookData::new(&mut rng);
 
     let mut ws = Workspace::<f64, Net, M_NB, T_NB>::zeros();
@@ -607,9 +601,7 @@ fn one_layer_rnn_model_equals_notebook_rnn() {
     type Net = Model<Rnn<f64, N_X, N_A>, Dense<f64, N_A, N_Y>>;
     let mut rng = Rng::new(52);
     let mut nb: RnnParams<f64, N_X, N_A, N_Y> = random_params(&mut rng, 0.7);
-    let mut net = Net::zeros();
-    (net.lower.wax, net.lower.waa, net.lower.ba) = (nb.wax, nb.waa, nb.ba);
-    (net.upper.w, net.upper.b) = (nb.wya, nb.by);
+    let mut net: Net = nb.to_model();
     let data = NotebookData::new(&mut rng);
 
     let mut ws = Workspace::<f64, Net, M_NB, T_NB>::zeros();
