@@ -839,7 +839,11 @@ fn check_hand_made(b: &mut Bytes) {
     let mut gru = QGru::<2, 3>::ZEROS;
     (gru.z, gru.r, gru.n) = (gate(b), gate(b), gate(b));
     let x = |b: &mut Bytes| {
-        nalgebra::SVector::<i16, 2>::from([b.byte() as i16 * 257, b.byte() as i16 * -129])
+        // Any i16, both ends included.
+        nalgebra::SVector::<i16, 2>::from([
+            (b.byte() as i16).wrapping_mul(257),
+            (b.byte() as i16).wrapping_mul(-129),
+        ])
     };
     if lstm.validate().is_ok() {
         let (mut s, mut y) = (tinyrnn::params::Zeroed::ZEROS, nalgebra::SVector::zeros());
