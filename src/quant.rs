@@ -356,8 +356,8 @@ impl<const N_X: usize, const N_A: usize> QGate<N_X, N_A> {
     #[inline]
     pub(crate) fn pre(&self, x: &SVector<i16, N_X>, a: &SVector<i16, N_A>) -> [i16; N_A] {
         let (ax, aa) = (self.x.acc(x), self.a.acc(a));
-        let px = requantised_wide(&ax, &self.x.mult, &self.x.shift);
-        let pa = requantised_wide(&aa, &self.a.mult, &self.a.shift);
+        let px = per_row(&ax, &self.x.mult, &self.x.shift, fixed::requant_wide);
+        let pa = per_row(&aa, &self.a.mult, &self.a.shift, fixed::requant_wide);
         let mut out = [0; N_A];
         for ((o, vx), va) in out.iter_mut().zip(px).zip(pa) {
             *o = fixed::sat16(vx + va);
@@ -387,39 +387,30 @@ fn requant_all<const N: usize>(
     shift: &SVector<u8, N>,
 ) -> SVector<i16, N> {
     let mut out = [0; N];
-    for (o, r) in out.iter_mut().zip(requantised(acc, mult, shift)) {
+    for (o, r) in out
+        .iter_mut()
+        .zip(per_row(acc, mult, shift, fixed::requant))
+    {
         *o = r;
     }
     SVector::from_array_storage(nalgebra::ArrayStorage([out]))
 }
 
-/// `requant(acc_j, mult_j, shift_j)` for `j = 0, 1, …`, over plain arrays (nalgebra's
-/// iterators step through a general strided layout, which costs instructions per element).
+/// `rq(acc_j, mult_j, shift_j)` for `j = 0, 1, …` ([`fixed::requant`] or
+/// [`fixed::requant_wide`]), over plain arrays (nalgebra's iterators step through a general
+/// strided layout, which costs instructions per element).
 #[inline(always)]
-pub(crate) fn requantised<'a, const N: usize>(
+pub(crate) fn per_row<'a, R, const N: usize>(
     acc: &'a [i32; N],
     mult: &'a SVector<u16, N>,
     shift: &'a SVector<u8, N>,
-) -> impl Iterator<Item = i16> + 'a {
+    rq: impl Fn(i32, u16, u8) -> R + 'a,
+) -> impl Iterator<Item = R> + 'a {
     let ([m], [s]) = (&mult.data.0, &shift.data.0);
     acc.iter()
         .zip(m)
         .zip(s)
-        .map(|((&a, &m), &s)| fixed::requant(a, m, s))
-}
-
-/// [`fixed::requant_wide`] for `j = 0, 1, …`, over plain arrays.
-#[inline(always)]
-pub(crate) fn requantised_wide<'a, const N: usize>(
-    acc: &'a [i32; N],
-    mult: &'a SVector<u16, N>,
-    shift: &'a SVector<u8, N>,
-) -> impl Iterator<Item = i32> + 'a {
-    let ([m], [s]) = (&mult.data.0, &shift.data.0);
-    acc.iter()
-        .zip(m)
-        .zip(s)
-        .map(|((&a, &m), &s)| fixed::requant_wide(a, m, s))
+        .map(move |((&a, &m), &s)| rq(a, m, s))
 }
 
 fn validate_rows<const N: usize>(
@@ -629,20 +620,29 @@ impl<Q: QStep> Default for QStream<Q> {
     }
 }
 
-/// Writes a matrix as a `const` expression.
-pub(crate) fn write_matrix<S: fmt::Display, const R: usize, const C: usize>(
+/// Writes a matrix as a `const` expression, each element by `elem`.
+fn write_matrix_with<S, const R: usize, const C: usize>(
     f: &mut dyn fmt::Write,
     m: &SMatrix<S, R, C>,
+    elem: impl Fn(&mut dyn fmt::Write, &S) -> fmt::Result,
 ) -> fmt::Result {
     f.write_str("nalgebra::SMatrix::from_array_storage(nalgebra::ArrayStorage([")?;
     for c in 0..C {
         f.write_str("[")?;
         for r in 0..R {
-            write!(f, "{},", m[(r, c)])?;
+            elem(f, &m[(r, c)])?;
         }
         f.write_str("],")?;
     }
     f.write_str("]))")
+}
+
+/// Writes an integer matrix as a `const` expression.
+pub(crate) fn write_matrix<S: fmt::Display, const R: usize, const C: usize>(
+    f: &mut dyn fmt::Write,
+    m: &SMatrix<S, R, C>,
+) -> fmt::Result {
+    write_matrix_with(f, m, |f, v| write!(f, "{v},"))
 }
 
 /// Writes an `f32` matrix so that it reads back bit for bit.
@@ -650,15 +650,9 @@ pub(crate) fn write_matrix_f32<const R: usize, const C: usize>(
     f: &mut dyn fmt::Write,
     m: &SMatrix<f32, R, C>,
 ) -> fmt::Result {
-    f.write_str("nalgebra::SMatrix::from_array_storage(nalgebra::ArrayStorage([")?;
-    for c in 0..C {
-        f.write_str("[")?;
-        for r in 0..R {
-            write!(f, "f32::from_bits({:#010x}),", m[(r, c)].to_bits())?;
-        }
-        f.write_str("],")?;
-    }
-    f.write_str("]))")
+    write_matrix_with(f, m, |f, v| {
+        write!(f, "f32::from_bits({:#010x}),", v.to_bits())
+    })
 }
 
 impl<const N: usize> QScale<N> {

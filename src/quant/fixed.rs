@@ -276,12 +276,13 @@ pub const fn mul_q15(a: i16, b: i16) -> i16 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! `requant` and `rshr` (32-bit arithmetic) against the spec's formulas in 64 bits.
     use super::{requant, requant_raw, rshr};
     use proptest::prelude::*;
 
-    fn requant_ref(acc: i32, m: u16, s: u8) -> i64 {
+    /// The spec's formula in 64 bits, unsaturated (also the kernel tests' reference).
+    pub(crate) fn requant_ref(acc: i32, m: u16, s: u8) -> i64 {
         let s = (s & 63) as u32;
         let p = acc as i64 * m as i64;
         if s == 0 {

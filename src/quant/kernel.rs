@@ -453,6 +453,7 @@ mod tests {
     //! The kernels and the quantized steps against straightforward scalar references written
     //! from the spec (the module docs of `quant`), with 64-bit arithmetic, on many random
     //! shapes and inputs, bit for bit.
+    use super::super::fixed::tests::requant_ref;
     use super::{acc_dot, one_by_one};
     use crate::params::Zeroed;
     use crate::quant::fixed::{sigmoid_q, tanh_q};
@@ -600,17 +601,6 @@ mod tests {
             &mut acc,
         );
         assert_eq!(acc, [5, -6]);
-    }
-
-    /// `requant` from the spec, in i64: `⌊(acc·m + 2^(s−1)) / 2^s⌋`, unsaturated.
-    fn requant_ref(acc: i32, m: u16, s: u8) -> i64 {
-        let s = (s & 63) as u32;
-        let p = acc as i64 * m as i64;
-        if s == 0 {
-            p
-        } else {
-            (p + (1i64 << (s - 1))) >> s
-        }
     }
 
     fn random_gate<const NX: usize, const NA: usize>(g: &mut Lcg) -> QGate<NX, NA> {

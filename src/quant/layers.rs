@@ -1,7 +1,7 @@
 //! The quantized layers: [`QRnn`], [`QLstm`], [`QGru`], [`QDense`].
 
-use super::fixed::{mul_q15, mul_q15_wide, rshr, sat16, sigmoid_q, tanh_q};
-use super::{requantised_wide, QAffine, QGate, QScale, QStep};
+use super::fixed::{mul_q15, mul_q15_wide, requant_wide, rshr, sat16, sigmoid_q, tanh_q};
+use super::{per_row, QAffine, QGate, QScale, QStep};
 use crate::dense::Activation;
 use crate::gru::GruVariant;
 use crate::params::Zeroed;
@@ -9,11 +9,6 @@ use crate::{Identity, Relu, ResetAfter, Sigmoid, Tanh};
 use core::fmt;
 use core::marker::PhantomData;
 use nalgebra::SVector;
-
-/// The Q0.15 scale of the cells' outputs.
-fn q15_scale<const N: usize>() -> QScale<N> {
-    QScale::Q15
-}
 
 /// A quantized vanilla RNN: `a⟨t⟩ = tanh_q(requant(bias + Wax·x + Waa·a⟨t−1⟩))`, state and
 /// output in Q0.15. The twin of [`Rnn`](crate::Rnn) (`gate.x.w_t = Waxᵀ` with the bias `ba`,
@@ -65,7 +60,7 @@ impl<const N_X: usize, const N_A: usize> QStep for QRnn<N_X, N_A> {
         self.x_scale.quantize(x)
     }
     fn dequantize_output(&self, y: &Self::Y) -> Self::YF {
-        q15_scale().dequantize(y)
+        QScale::Q15.dequantize(y)
     }
     fn validate(&self) -> Result<(), crate::Error> {
         self.gate.validate("rnn")
@@ -192,7 +187,7 @@ impl<const N_X: usize, const N_A: usize> QStep for QLstm<N_X, N_A> {
         self.x_scale.quantize(x)
     }
     fn dequantize_output(&self, y: &Self::Y) -> Self::YF {
-        q15_scale().dequantize(y)
+        QScale::Q15.dequantize(y)
     }
     fn validate(&self) -> Result<(), crate::Error> {
         self.f.validate("lstm.f")?;
@@ -296,8 +291,9 @@ impl<const N_X: usize, const N_A: usize, V: GruVariant> QStep for QGru<N_X, N_A,
                 .a
                 .acc(&SVector::from_array_storage(nalgebra::ArrayStorage([q])))
         };
-        let parts = requantised_wide(&nx, &self.n.x.mult, &self.n.x.shift);
-        let parts = parts.zip(requantised_wide(&na, &self.n.a.mult, &self.n.a.shift));
+        let (px, pa) = (&self.n.x, &self.n.a);
+        let parts = per_row(&nx, &px.mult, &px.shift, requant_wide);
+        let parts = parts.zip(per_row(&na, &pa.mult, &pa.shift, requant_wide));
         let gates = zz.iter().zip(&r);
         let ([out], [h]) = (&mut y.data.0, &state.data.0);
         for (((nx, na), (&zj, &rj)), (yj, &hj)) in parts.zip(gates).zip(out.iter_mut().zip(h)) {
@@ -316,7 +312,7 @@ impl<const N_X: usize, const N_A: usize, V: GruVariant> QStep for QGru<N_X, N_A,
         self.x_scale.quantize(x)
     }
     fn dequantize_output(&self, y: &Self::Y) -> Self::YF {
-        q15_scale().dequantize(y)
+        QScale::Q15.dequantize(y)
     }
     fn validate(&self) -> Result<(), crate::Error> {
         self.z.validate("gru.z")?;

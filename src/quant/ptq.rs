@@ -254,9 +254,7 @@ impl<T: Real, L: Quantize<T>> Calibrator<T, L> {
 
     /// Converts `net` with the recorded ranges; the result is validated.
     pub fn quantize(&self, net: &L) -> Result<L::Q, Error> {
-        let (q, _) = net.quantize_with(&self.stats, None)?;
-        q.validate()?;
-        Ok(q)
+        self.convert(net, None)
     }
 
     /// Converts `net` with a given input quantisation instead of the calibrated one: for a
@@ -291,7 +289,12 @@ impl<T: Real, L: Quantize<T>> Calibrator<T, L> {
     /// # Ok::<(), tinyrnn::Error>(())
     /// ```
     pub fn quantize_with_input(&self, net: &L, x_scale: &L::XScale) -> Result<L::Q, Error> {
-        let (q, _) = net.quantize_with(&self.stats, Some(x_scale))?;
+        self.convert(net, Some(x_scale))
+    }
+
+    /// Converts with the recorded statistics and validates the result.
+    fn convert(&self, net: &L, x_scale: Option<&L::XScale>) -> Result<L::Q, Error> {
+        let (q, _) = net.quantize_with(&self.stats, x_scale)?;
         q.validate()?;
         Ok(q)
     }
