@@ -224,6 +224,27 @@ run_fw() {
     wall=$(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.2f", $2 - $1 }')
 }
 
+# run_variant TARGET FEATURES LOG: builds the firmware with FEATURES into $VARIANTS and boots
+# it; sets v_elf (empty if the build failed), v_flash, v_text, v_ram, v_stack (n/a when
+# unknown). Returns 0 iff it built, exited 0 and printed "all checks passed" (else reports).
+run_variant() {
+    v_elf="" v_flash=n/a v_text=n/a v_ram=n/a v_stack=n/a
+    step "cargo build --release --target $1 --features $2"
+    if ! cargo build -q --release --target "$1" --features "$2" --target-dir "$VARIANTS"; then
+        bad "$1: $2 build failed"
+        return 1
+    fi
+    v_elf=$VARIANTS/$1/release/$BIN
+    read -r v_flash v_text _ v_ram < <(sizes "$v_elf")
+    run_fw "$1" "$v_elf" "$1-$3"
+    v_stack=$(sed -n 's/^stack high-water mark: \([0-9]*\) bytes.*/\1/p' "$OUT/$1-$3.out")
+    if [ "$rc" = 0 ] && grep -q "all checks passed" "$OUT/$1-$3.out"; then
+        return 0
+    fi
+    bad "$1: $2 build: QEMU exit $rc"
+    return 1
+}
+
 # The k-th "region k name" line of the firmware names the k-th count of the plugin. Prints
 # "name count" with the marker overhead (region 0) subtracted.
 region_counts() {
@@ -272,22 +293,11 @@ for t in $TARGETS; do
         /^ *\[ *[0-9]+\]/ { sub(/^ *\[ *[0-9]+\] */, ""); print $1, $2, $3, $5, $7 }')
 
     # Inference only: the keyword-spotting forward pass and its check, nothing else.
-    infer_flash=n/a infer_text=n/a infer_stack=n/a infer_ram=n/a kws_model_B=n/a
-    step "cargo build --release --target $t --features inference-only"
-    if cargo build -q --release --target "$t" --features inference-only --target-dir "$VARIANTS"; then
-        ielf=$VARIANTS/$t/release/$BIN
-        read -r infer_flash infer_text _ infer_ram < <(sizes "$ielf")
-        kws_model_B=$(nm_size "$ielf" KWS_MODEL)
-        run_fw "$t" "$ielf" "$t-inference-only"
-        infer_stack=$(sed -n 's/^stack high-water mark: \([0-9]*\) bytes.*/\1/p' "$OUT/$t-inference-only.out")
-        if [ "$rc" = 0 ] && grep -q "all checks passed" "$OUT/$t-inference-only.out"; then
-            ok "$t: inference-only build passed (flash $infer_flash B, stack $infer_stack B)"
-        else
-            bad "$t: inference-only build: QEMU exit $rc"
-        fi
-    else
-        bad "$t: inference-only build failed"
+    if run_variant "$t" inference-only inference-only; then
+        ok "$t: inference-only build passed (flash $v_flash B, stack $v_stack B)"
     fi
+    infer_flash=$v_flash infer_text=$v_text infer_ram=$v_ram infer_stack=$v_stack kws_model_B=n/a
+    [ -z "$v_elf" ] || kws_model_B=$(nm_size "$v_elf" KWS_MODEL)
 
     # Quantized inference only (--features quant): numpy's golden vectors, the quantized
     # keyword-spotting model and GRU from flash, bit for bit; integer arithmetic only.
@@ -355,21 +365,10 @@ for t in $TARGETS; do
 
     # The quantized keyword-spotting model alone (--features quant,inference-only): the twin of
     # the inference-only build, for the flash comparison.
-    qi_flash=n/a qi_text=n/a qi_ram=n/a qi_stack=n/a
-    step "cargo build --release --target $t --features quant,inference-only"
-    if cargo build -q --release --target "$t" --features quant,inference-only --target-dir "$VARIANTS"; then
-        qielf=$VARIANTS/$t/release/$BIN
-        read -r qi_flash qi_text _ qi_ram < <(sizes "$qielf")
-        run_fw "$t" "$qielf" "$t-quant-inference-only"
-        qi_stack=$(sed -n 's/^stack high-water mark: \([0-9]*\) bytes.*/\1/p' "$OUT/$t-quant-inference-only.out")
-        if [ "$rc" = 0 ] && grep -q "all checks passed" "$OUT/$t-quant-inference-only.out"; then
-            ok "$t: quant,inference-only build passed (flash $qi_flash B against $infer_flash B in f32, stack $qi_stack B)"
-        else
-            bad "$t: quant,inference-only build: QEMU exit $rc"
-        fi
-    else
-        bad "$t: quant,inference-only build failed"
+    if run_variant "$t" quant,inference-only quant-inference-only; then
+        ok "$t: quant,inference-only build passed (flash $v_flash B against $infer_flash B in f32, stack $v_stack B)"
     fi
+    qi_flash=$v_flash qi_text=$v_text qi_ram=$v_ram qi_stack=$v_stack
 
     # The models must be in flash (Arm: the FLASH region and a read-only section) or, on riscv
     # `virt` where everything is RAM, in read-only data. The Cortex-M3 has neither the stacked
